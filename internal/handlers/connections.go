@@ -1,0 +1,166 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/openproton/openproton/internal/api"
+	"github.com/openproton/openproton/internal/proton/connections"
+	"github.com/openproton/openproton/internal/store"
+)
+
+func connectionOut(c store.Connection) *api.EnvironmentAccountConnection {
+	return &api.EnvironmentAccountConnection{
+		Arn:                  ptr(connections.ARN(c)),
+		CodebuildRoleArn:     ptr(c.CodebuildRoleArn),
+		ComponentRoleArn:     ptr(c.ComponentRoleArn),
+		EnvironmentAccountId: ptr(c.EnvironmentAccountID),
+		EnvironmentName:      ptr(c.EnvironmentName),
+		Id:                   ptr(c.ID),
+		LastModifiedAt:       api.TimeOf(c.LastModifiedAt),
+		ManagementAccountId:  ptr(c.ManagementAccountID),
+		RequestedAt:          api.TimeOf(c.RequestedAt),
+		RoleArn:              ptr(c.RoleArn),
+		Status:               ptr(string(c.Status)),
+	}
+}
+
+func connectionSummary(c store.Connection) api.EnvironmentAccountConnectionSummary {
+	return api.EnvironmentAccountConnectionSummary{
+		Arn:                  ptr(connections.ARN(c)),
+		ComponentRoleArn:     ptr(c.ComponentRoleArn),
+		EnvironmentAccountId: ptr(c.EnvironmentAccountID),
+		EnvironmentName:      ptr(c.EnvironmentName),
+		Id:                   ptr(c.ID),
+		LastModifiedAt:       api.TimeOf(c.LastModifiedAt),
+		ManagementAccountId:  ptr(c.ManagementAccountID),
+		RequestedAt:          api.TimeOf(c.RequestedAt),
+		RoleArn:              ptr(c.RoleArn),
+		Status:               ptr(string(c.Status)),
+	}
+}
+
+func tagsIn(in []api.Tag) []store.Tag {
+	out := make([]store.Tag, len(in))
+	for i, t := range in {
+		out[i] = store.Tag{Key: str(t.Key), Value: str(t.Value)}
+	}
+	return out
+}
+
+// CreateEnvironmentAccountConnection requests a connection from the caller's account.
+func (s *Service) CreateEnvironmentAccountConnection(ctx context.Context, in *api.CreateEnvironmentAccountConnectionInput) (*api.CreateEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Connections.Create(ctx, caller, connections.CreateInput{
+		ManagementAccountID: str(in.ManagementAccountId),
+		EnvironmentName:     str(in.EnvironmentName),
+		RoleArn:             str(in.RoleArn),
+		CodebuildRoleArn:    str(in.CodebuildRoleArn),
+		ComponentRoleArn:    str(in.ComponentRoleArn),
+		Tags:                tagsIn(in.Tags),
+		ClientToken:         str(in.ClientToken),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// GetEnvironmentAccountConnection reads a connection as either party.
+func (s *Service) GetEnvironmentAccountConnection(ctx context.Context, in *api.GetEnvironmentAccountConnectionInput) (*api.GetEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Connections.Get(ctx, caller, str(in.Id))
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// AcceptEnvironmentAccountConnection accepts a connection as its management account.
+func (s *Service) AcceptEnvironmentAccountConnection(ctx context.Context, in *api.AcceptEnvironmentAccountConnectionInput) (*api.AcceptEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Connections.Accept(ctx, caller, str(in.Id))
+	if err != nil {
+		return nil, err
+	}
+	return &api.AcceptEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// RejectEnvironmentAccountConnection rejects a connection as its management account.
+func (s *Service) RejectEnvironmentAccountConnection(ctx context.Context, in *api.RejectEnvironmentAccountConnectionInput) (*api.RejectEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Connections.Reject(ctx, caller, str(in.Id))
+	if err != nil {
+		return nil, err
+	}
+	return &api.RejectEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// UpdateEnvironmentAccountConnection replaces roles as the environment account.
+func (s *Service) UpdateEnvironmentAccountConnection(ctx context.Context, in *api.UpdateEnvironmentAccountConnectionInput) (*api.UpdateEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Connections.Update(ctx, caller, str(in.Id), connections.UpdateInput{
+		RoleArn: in.RoleArn, CodebuildRoleArn: in.CodebuildRoleArn, ComponentRoleArn: in.ComponentRoleArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UpdateEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// DeleteEnvironmentAccountConnection deletes a connection as the environment
+// account; a repeated delete answers an empty output.
+func (s *Service) DeleteEnvironmentAccountConnection(ctx context.Context, in *api.DeleteEnvironmentAccountConnectionInput) (*api.DeleteEnvironmentAccountConnectionOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, deleted, err := s.Connections.Delete(ctx, caller, str(in.Id))
+	if err != nil {
+		return nil, err
+	}
+	if !deleted {
+		return &api.DeleteEnvironmentAccountConnectionOutput{}, nil
+	}
+	return &api.DeleteEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+}
+
+// ListEnvironmentAccountConnections lists the caller's connections in one role.
+func (s *Service) ListEnvironmentAccountConnections(ctx context.Context, in *api.ListEnvironmentAccountConnectionsInput) (*api.ListEnvironmentAccountConnectionsOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := s.Connections.List(ctx, caller, connections.ListInput{
+		RequestedBy:     str(in.RequestedBy),
+		EnvironmentName: str(in.EnvironmentName),
+		Statuses:        in.Statuses,
+		MaxResults:      size(in.MaxResults),
+		NextToken:       str(in.NextToken),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &api.ListEnvironmentAccountConnectionsOutput{
+		EnvironmentAccountConnections: make([]api.EnvironmentAccountConnectionSummary, len(rows)),
+		NextToken:                     ptr(next),
+	}
+	for i, c := range rows {
+		out.EnvironmentAccountConnections[i] = connectionSummary(c)
+	}
+	return out, nil
+}

@@ -1,0 +1,139 @@
+// Package tagging implements TagResource, UntagResource and
+// ListTagsForResource for every resource family.
+//
+// Customer tags are stored by resource ARN. A family makes its resources
+// taggable by registering an Owner check for its ARN resource type; an ARN of
+// any other type, of another region, or of a resource the caller cannot see
+// is ResourceNotFoundException. Keys starting with "aws:" are reserved.
+package tagging
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/store"
+)
+
+// MaxTags is the number of customer tags a resource may carry.
+const MaxTags = 50
+
+// ReservedPrefix starts the keys of tags that only AWS may set.
+const ReservedPrefix = "aws:"
+
+// Owner checks that caller may manage the tags of the resource named by a,
+// returning a fault.Error (NotFound or AccessDenied) when it may not.
+type Owner func(ctx context.Context, caller auth.Caller, a arn.ARN) error
+
+// Service manages customer tags.
+type Service struct {
+	tags   store.Tags
+	pages  *pagetoken.Codec
+	owners map[string]Owner
+}
+
+// New returns a Service; owners maps an ARN resource type to its check.
+func New(tags store.Tags, pages *pagetoken.Codec, owners map[string]Owner) *Service {
+	return &Service{tags: tags, pages: pages, owners: owners}
+}
+
+// CheckCustomerTags refuses reserved keys and duplicate keys in one request.
+func CheckCustomerTags(tags []store.Tag) error {
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		if strings.HasPrefix(strings.ToLower(t.Key), ReservedPrefix) {
+			return fault.New(fault.Validation, "Tag keys starting with %q are reserved for AWS use: %q.", ReservedPrefix, t.Key)
+		}
+		if seen[t.Key] {
+			return fault.New(fault.Validation, "Tag key %q appears more than once.", t.Key)
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
+
+// resolve parses resourceArn and checks that the caller may manage its tags.
+func (s *Service) resolve(ctx context.Context, caller auth.Caller, resourceArn string) error {
+	a, ok := arn.Parse(resourceArn)
+	if !ok || a.Region != caller.Region {
+		return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
+	}
+	owner, ok := s.owners[a.Type()]
+	if !ok {
+		return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
+	}
+	return owner(ctx, caller, a)
+}
+
+// Tag adds or overwrites customer tags.
+func (s *Service) Tag(ctx context.Context, caller auth.Caller, resourceArn string, tags []store.Tag) error {
+	if err := CheckCustomerTags(tags); err != nil {
+		return err
+	}
+	if err := s.resolve(ctx, caller, resourceArn); err != nil {
+		return err
+	}
+	err := s.tags.TagResource(ctx, resourceArn, tags, MaxTags)
+	if errors.Is(err, store.ErrTooManyTags) {
+		return fault.New(fault.Validation, "A resource can have at most %d tags; this request would exceed that.", MaxTags)
+	}
+	if err != nil {
+		return fmt.Errorf("tag resource: %w", err)
+	}
+	return nil
+}
+
+// Untag removes customer tags; absent keys are ignored.
+func (s *Service) Untag(ctx context.Context, caller auth.Caller, resourceArn string, keys []string) error {
+	for _, k := range keys {
+		if strings.HasPrefix(strings.ToLower(k), ReservedPrefix) {
+			return fault.New(fault.Validation, "Tag keys starting with %q are reserved for AWS use: %q.", ReservedPrefix, k)
+		}
+	}
+	if err := s.resolve(ctx, caller, resourceArn); err != nil {
+		return err
+	}
+	if err := s.tags.UntagResource(ctx, resourceArn, keys); err != nil {
+		return fmt.Errorf("untag resource: %w", err)
+	}
+	return nil
+}
+
+// List returns one page of a resource's tags, ordered by key.
+func (s *Service) List(ctx context.Context, caller auth.Caller, resourceArn string, maxResults int, nextToken string) ([]store.Tag, string, error) {
+	if err := s.resolve(ctx, caller, resourceArn); err != nil {
+		return nil, "", err
+	}
+	tags, err := s.tags.ListTags(ctx, resourceArn)
+	if err != nil {
+		return nil, "", fmt.Errorf("list tags: %w", err)
+	}
+	binding := "ListTagsForResource\x00" + caller.Account + "\x00" + resourceArn
+	start := 0
+	if nextToken != "" {
+		pos, err := s.pages.Decode(binding, nextToken)
+		if err != nil || len(pos) == 0 {
+			return nil, "", fault.New(fault.Validation, "The nextToken is not valid for this request.")
+		}
+		// The position is the last key returned; resume after it even if
+		// tags changed in between.
+		after := string(pos)
+		for start < len(tags) && tags[start].Key <= after {
+			start++
+		}
+	}
+	if maxResults <= 0 || maxResults > 100 {
+		maxResults = 100
+	}
+	end := min(start+maxResults, len(tags))
+	page := tags[start:end]
+	if end == len(tags) {
+		return page, "", nil
+	}
+	return page, s.pages.Encode(binding, []byte(page[len(page)-1].Key)), nil
+}

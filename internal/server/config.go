@@ -1,0 +1,174 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of `openproton serve`. Each flag has an
+// environment variable: --default-account is OPENPROTON_DEFAULT_ACCOUNT. A
+// flag given on the command line wins over its variable.
+type Config struct {
+	Listen          string
+	Store           string
+	Auth            string
+	Credentials     string
+	DefaultAccount  string
+	LogFormat       string
+	MaxBodyBytes    int64
+	MaxClockSkew    time.Duration
+	ConnectionQuota int
+	TokenKey        string
+	ShutdownTimeout time.Duration
+}
+
+// DefaultStore is the store used when none is configured: a SQLite file in
+// the data directory below the working directory.
+const DefaultStore = "sqlite:openproton-data/openproton.db"
+
+// ParseConfig reads flags from args and OPENPROTON_* variables from getenv,
+// and validates the result. Errors are one line naming the bad setting.
+func ParseConfig(args []string, getenv func(string) string) (Config, error) {
+	var c Config
+	fs := flags(&c)
+	fs.SetOutput(new(strings.Builder))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("invalid arguments: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "OPENPROTON_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && !set[f.Name] && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("invalid %s %q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return c, envErr
+	}
+	return c, c.validate()
+}
+
+var accountPattern = regexp.MustCompile(`^\d{12}$`)
+
+func (c Config) validate() error {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("invalid --listen %q: %v", c.Listen, err)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("invalid --listen %q: bad port", c.Listen)
+	}
+	if _, err := ParseStore(c.Store); err != nil {
+		return fmt.Errorf("invalid --store %q: %v", c.Store, err)
+	}
+	switch c.Auth {
+	case "open":
+		if c.Credentials != "" {
+			return errors.New("invalid --credentials: only used with --auth sigv4 (open mode verifies no signature)")
+		}
+	case "sigv4":
+		if c.Credentials == "" {
+			return errors.New("invalid --auth sigv4: --credentials FILE is required")
+		}
+	default:
+		return fmt.Errorf("invalid --auth %q: use open or sigv4", c.Auth)
+	}
+	if !accountPattern.MatchString(c.DefaultAccount) {
+		return fmt.Errorf("invalid --default-account %q: an account id is 12 digits", c.DefaultAccount)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("invalid --log-format %q: use text or json", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("invalid --max-body-bytes %d: at least 1024", c.MaxBodyBytes)
+	}
+	if c.MaxClockSkew <= 0 {
+		return fmt.Errorf("invalid --max-clock-skew %s: must be positive", c.MaxClockSkew)
+	}
+	if c.ConnectionQuota < 1 {
+		return fmt.Errorf("invalid --quota-environment-account-connections %d: at least 1", c.ConnectionQuota)
+	}
+	if c.TokenKey != "" && len(c.TokenKey) < 16 {
+		return errors.New("invalid --token-key: at least 16 bytes")
+	}
+	if st, _ := ParseStore(c.Store); st.Kind == StorePostgres && c.TokenKey == "" {
+		return errors.New("invalid --token-key: required with a postgres store, so that every replica accepts the page tokens of the others")
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("invalid --shutdown-timeout %s: must be positive", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+// StoreKind names a store implementation.
+type StoreKind int
+
+// The store implementations.
+const (
+	StoreSQLite StoreKind = iota
+	StoreMemory
+	StorePostgres
+)
+
+// StoreSpec is a parsed --store value.
+type StoreSpec struct {
+	Kind StoreKind
+	Path string // SQLite file, or the PostgreSQL URL
+}
+
+// ParseStore parses a --store value.
+func ParseStore(s string) (StoreSpec, error) {
+	switch {
+	case s == "memory":
+		return StoreSpec{Kind: StoreMemory}, nil
+	case strings.HasPrefix(s, "sqlite:"):
+		p := strings.TrimPrefix(s, "sqlite:")
+		if p == "" {
+			return StoreSpec{}, errors.New("sqlite: needs a file path, as in sqlite:data/openproton.db")
+		}
+		return StoreSpec{Kind: StoreSQLite, Path: p}, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return StoreSpec{Kind: StorePostgres, Path: s}, nil
+	}
+	return StoreSpec{}, errors.New("use sqlite:PATH, memory, or a postgres:// URL")
+}
+
+// Usage writes the flags of `openproton serve` to w.
+func Usage(w io.Writer) {
+	fs := flags(new(Config))
+	fs.SetOutput(w)
+	fmt.Fprint(w, "usage: openproton serve [flags]\n\nEach flag can also be set by an environment variable: --store is OPENPROTON_STORE.\n\n")
+	fs.PrintDefaults()
+}
+
+// flags declares the flags of `openproton serve` into c.
+func flags(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("openproton serve", flag.ContinueOnError)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4577", "address to listen on")
+	fs.StringVar(&c.Store, "store", DefaultStore, "state store: sqlite:PATH, memory, or a postgres:// URL")
+	fs.StringVar(&c.Auth, "auth", "open", "authentication mode: open (any signed request; the access key names the account) or sigv4 (signatures verified against --credentials)")
+	fs.StringVar(&c.Credentials, "credentials", "", "credentials file (YAML or JSON) for --auth sigv4")
+	fs.StringVar(&c.DefaultAccount, "default-account", "000000000000", "account of open-mode callers whose access key is not a 12-digit account id")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted, in bytes")
+	fs.DurationVar(&c.MaxClockSkew, "max-clock-skew", 5*time.Minute, "largest difference between a request's signing time and the server's clock (sigv4 mode)")
+	fs.IntVar(&c.ConnectionQuota, "quota-environment-account-connections", 5, "PENDING and CONNECTED connections an environment account may have per region")
+	fs.StringVar(&c.TokenKey, "token-key", "", "secret (16+ bytes) that authenticates page tokens; replicas sharing a database must share it; random per process when empty (SQLite and memory stores only)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	return fs
+}

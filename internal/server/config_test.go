@@ -1,0 +1,57 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	c, err := ParseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:4577" || c.Store != DefaultStore || c.Auth != "open" || c.DefaultAccount != "000000000000" || c.LogFormat != "text" {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestEnvironmentAndFlagPrecedence(t *testing.T) {
+	env := map[string]string{"OPENPROTON_LISTEN": "127.0.0.1:9999", "OPENPROTON_LOG_FORMAT": "json", "OPENPROTON_MAX_CLOCK_SKEW": "1m"}
+	c, err := ParseConfig([]string{"--log-format", "text"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" || c.LogFormat != "text" || c.MaxClockSkew != time.Minute {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestInvalidConfigurationNamesTheSetting(t *testing.T) {
+	cases := map[string][]string{
+		"--listen":          {"--listen", "nope"},
+		"--store":           {"--store", "mysql://x"},
+		"--auth":            {"--auth", "bogus"},
+		"--credentials":     {"--auth", "sigv4"},
+		"--default-account": {"--default-account", "12"},
+		"--log-format":      {"--log-format", "xml"},
+		"--token-key":       {"--store", "postgres://localhost/db"},
+		"--max-body-bytes":  {"--max-body-bytes", "10"},
+		"unexpected":        {"extra"},
+	}
+	for want, args := range cases {
+		_, err := ParseConfig(args, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("ParseConfig(%v) = %v, want one line naming %s", args, err, want)
+		}
+	}
+	_, err := ParseConfig(nil, func(k string) string {
+		if k == "OPENPROTON_AUTH" {
+			return "bogus"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "--auth") {
+		t.Errorf("bad OPENPROTON_AUTH: %v", err)
+	}
+}

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/awsjson"
+	"github.com/openproton/openproton/internal/handlers"
+	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/connections"
+	"github.com/openproton/openproton/internal/proton/tagging"
+	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/postgres"
+	"github.com/openproton/openproton/internal/store/sqlite"
+)
+
+// Version is the version that /health reports.
+const Version = "0.1.0"
+
+// purgeInterval is how often expired idempotency tokens and tombstones are removed.
+const purgeInterval = 10 * time.Minute
+
+// Server is an assembled openproton.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	handler http.Handler
+}
+
+// New opens the store and wires every part. Close releases the store.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	authn, err := auth.New(auth.Config{
+		Mode:            cfg.Auth,
+		CredentialsFile: cfg.Credentials,
+		DefaultAccount:  cfg.DefaultAccount,
+		MaxSkew:         cfg.MaxClockSkew,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	key := []byte(cfg.TokenKey)
+	if len(key) == 0 {
+		key = pagetoken.NewRandomKey()
+	}
+	pages, err := pagetoken.New(key)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	conns := connections.New(st, pages, connections.Options{Quota: cfg.ConnectionQuota})
+	svc := &handlers.Service{
+		Connections: conns,
+		Tagging:     tagging.New(st, pages, map[string]tagging.Owner{connections.ResourceType: conns.TagOwner}),
+	}
+	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}
+	mux := http.NewServeMux()
+	mux.Handle("/health", health(st))
+	mux.Handle("/", api)
+	s := &Server{cfg: cfg, log: log, store: st}
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// openStore opens the store a --store value names.
+func openStore(ctx context.Context, spec string) (store.Store, error) {
+	ss, err := ParseStore(spec)
+	if err != nil {
+		return nil, err
+	}
+	switch ss.Kind {
+	case StoreMemory:
+		return sqlite.OpenMemory(ctx)
+	case StorePostgres:
+		return postgres.Open(ctx, ss.Path, postgres.Options{})
+	}
+	if dir := filepath.Dir(ss.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	return sqlite.Open(ctx, ss.Path)
+}
+
+// Handler is the server's HTTP handler, for tests.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Serve answers requests on ln until ctx is done, then drains in-flight
+// requests for up to the shutdown timeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go s.purgeLoop(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("openproton listening", "addr", ln.Addr().String(), "version", Version, "store", redact(s.cfg.Store), "auth", s.cfg.Auth)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// purgeLoop removes expired idempotency tokens and delete tombstones.
+func (s *Server) purgeLoop(ctx context.Context) {
+	t := time.NewTicker(purgeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now()
+			if err := s.store.PurgeExpired(ctx, now, now.Add(-connections.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge of expired tokens failed", "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// ConnectionStatus is the state of an environment account connection.
+type ConnectionStatus string
+
+// The states of an environment account connection.
+const (
+	StatusPending   ConnectionStatus = "PENDING"
+	StatusConnected ConnectionStatus = "CONNECTED"
+	StatusRejected  ConnectionStatus = "REJECTED"
+)
+
+// Connection is a stored environment account connection. Empty role strings
+// mean the role is absent.
+type Connection struct {
+	ID                   string
+	Region               string
+	EnvironmentAccountID string // the owner: the account that requested the connection
+	ManagementAccountID  string
+	EnvironmentName      string
+	RoleArn              string
+	CodebuildRoleArn     string
+	ComponentRoleArn     string
+	Status               ConnectionStatus
+	RequestedAt          time.Time
+	LastModifiedAt       time.Time
+}
+
+// Tag is a customer tag of a resource.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// IdempotencyKey identifies a client token: tokens are scoped to the caller's
+// account and region and to one operation, and compared as exact strings.
+type IdempotencyKey struct {
+	Account   string
+	Region    string
+	Operation string
+	Token     string
+}
+
+// Idempotency is a client token presented with a create, with the fingerprint
+// of the request's parameters and the time until which the token is honoured.
+type Idempotency struct {
+	Key         IdempotencyKey
+	Fingerprint string
+	ExpiresAt   time.Time
+}
+
+// CreateConnectionParams is the input of Connections.CreateConnection.
+type CreateConnectionParams struct {
+	Connection Connection   // fully formed: id, times and status set
+	Tags       []Tag        // stored with the connection, keyed by ARN
+	ARN        string       // the connection's ARN, the key of its tags
+	Token      *Idempotency // nil when the request carried no client token
+	Quota      int          // most PENDING+CONNECTED connections the environment account may have in the region
+	Now        time.Time
+}
+
+// TransitionParams is the input of Connections.TransitionConnection.
+type TransitionParams struct {
+	Region        string
+	ID            string
+	From          []ConnectionStatus // the change applies only from one of these states
+	To            ConnectionStatus
+	RequireUnused bool // the change applies only if no environment uses the connection
+	Now           time.Time
+}
+
+// UpdateRolesParams is the input of Connections.UpdateConnectionRoles. A nil
+// role keeps its value.
+type UpdateRolesParams struct {
+	Region           string
+	ID               string
+	RoleArn          *string
+	CodebuildRoleArn *string
+	ComponentRoleArn *string
+	From             []ConnectionStatus // the change applies only from one of these states
+	Now              time.Time
+}
+
+// ConnectionRole selects which party's connections a list returns.
+type ConnectionRole int
+
+// The two parties of a connection.
+const (
+	AsEnvironmentAccount ConnectionRole = iota // connections whose environment account is the caller
+	AsManagementAccount                        // connections whose management account is the caller
+)
+
+// Cursor is a position in the list order (requestedAt, then id).
+type Cursor struct {
+	RequestedAt time.Time
+	ID          string
+}
+
+// ListConnectionsQuery is the input of Connections.ListConnections.
+type ListConnectionsQuery struct {
+	Region          string
+	Account         string
+	Role            ConnectionRole
+	EnvironmentName string             // "" means any
+	Statuses        []ConnectionStatus // empty means any
+	After           *Cursor            // nil starts at the beginning
+	Limit           int                // at most this many rows
+}
+
+// Tombstone records a deleted connection, for idempotent deletes.
+type Tombstone struct {
+	ID                   string
+	Region               string
+	EnvironmentAccountID string
+	ManagementAccountID  string
+	DeletedAt            time.Time
+}
+
+// Connections stores environment account connections.
+type Connections interface {
+	// CreateConnection stores a new connection in one transaction:
+	//  1. When p.Token is set and a token with the same key exists whose
+	//     ExpiresAt is after p.Now: a different fingerprint fails with
+	//     ErrIdempotencyMismatch; the same fingerprint returns the connection
+	//     the token created, as it is now, with replayed=true and no other
+	//     effect. If that connection no longer exists, creation proceeds.
+	//  2. When the environment account already has p.Quota or more PENDING or
+	//     CONNECTED connections in the region: ErrQuotaExceeded.
+	//  3. Inserts the connection and its tags and records the token (replacing
+	//     an expired or orphaned one) pointing at the new connection.
+	// Concurrent calls with the same token create exactly one connection; the
+	// quota holds under concurrent creates.
+	CreateConnection(ctx context.Context, p CreateConnectionParams) (c Connection, replayed bool, err error)
+
+	// GetConnection returns the connection with id in region, or ErrNotFound.
+	GetConnection(ctx context.Context, region, id string) (Connection, error)
+
+	// TransitionConnection sets the status to p.To and LastModifiedAt to p.Now,
+	// atomically, only if the current status is in p.From and (with
+	// p.RequireUnused) no environment uses the connection. It returns the
+	// connection after the change. Failures: ErrNotFound; ErrConditionFailed
+	// together with the connection as it is now; *InUseError naming the
+	// environment.
+	TransitionConnection(ctx context.Context, p TransitionParams) (Connection, error)
+
+	// UpdateConnectionRoles replaces the given roles and sets LastModifiedAt to
+	// p.Now, atomically, only if the current status is in p.From. The status
+	// never changes. Failures: ErrNotFound; ErrConditionFailed together with
+	// the connection as it is now.
+	UpdateConnectionRoles(ctx context.Context, p UpdateRolesParams) (Connection, error)
+
+	// DeleteConnection removes the connection and the tags stored under arn,
+	// and records a Tombstone at now, in one transaction. It returns the
+	// connection as it was. It succeeds whatever the status and whether or not
+	// an environment uses the connection. Failure: ErrNotFound.
+	DeleteConnection(ctx context.Context, region, id, arn string, now time.Time) (Connection, error)
+
+	// GetConnectionTombstone returns the tombstone of a deleted connection, or
+	// ErrNotFound.
+	GetConnectionTombstone(ctx context.Context, region, id string) (Tombstone, error)
+
+	// ListConnections returns at most q.Limit connections of q.Account in
+	// q.Region, in the role q.Role, matching the filters, strictly after
+	// q.After, ordered by RequestedAt then ID ascending.
+	ListConnections(ctx context.Context, q ListConnectionsQuery) ([]Connection, error)
+}
+
+// Tags stores customer tags of any resource, keyed by the resource's ARN.
+type Tags interface {
+	// ListTags returns the tags of a resource ordered by key; none is an empty
+	// result, not an error.
+	ListTags(ctx context.Context, arn string) ([]Tag, error)
+
+	// TagResource adds or overwrites tags, atomically; when the resource would
+	// end up with more than maxTags tags, nothing changes and it fails with
+	// ErrTooManyTags.
+	TagResource(ctx context.Context, arn string, tags []Tag, maxTags int) error
+
+	// UntagResource removes the given keys; absent keys are ignored.
+	UntagResource(ctx context.Context, arn string, keys []string) error
+}
+
+// Maintenance is housekeeping that a background loop runs.
+type Maintenance interface {
+	// PurgeExpired removes idempotency tokens whose ExpiresAt is before now and
+	// tombstones deleted before tombstonesBefore.
+	PurgeExpired(ctx context.Context, now, tombstonesBefore time.Time) error
+}
+
+// Store is everything the server keeps.
+type Store interface {
+	Connections
+	Tags
+	Maintenance
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/openproton/openproton/internal/store"
+)
+
+// querier is what both the pool and a transaction offer, so that a read can
+// run inside or outside a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// connectionColumns is the column list that scanConnection reads, in order.
+const connectionColumns = `id, region, environment_account_id, management_account_id, environment_name,
+	role_arn, codebuild_role_arn, component_role_arn, status, requested_at_ms, last_modified_at_ms`
+
+// scanner is a single row or the current row of a result set.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanConnection(row scanner) (store.Connection, error) {
+	var (
+		c             store.Connection
+		status        string
+		requested, lm int64
+	)
+	err := row.Scan(&c.ID, &c.Region, &c.EnvironmentAccountID, &c.ManagementAccountID, &c.EnvironmentName,
+		&c.RoleArn, &c.CodebuildRoleArn, &c.ComponentRoleArn, &status, &requested, &lm)
+	if err != nil {
+		return store.Connection{}, err
+	}
+	c.Status = store.ConnectionStatus(status)
+	c.RequestedAt = fromMillis(requested)
+	c.LastModifiedAt = fromMillis(lm)
+	return c, nil
+}
+
+func collectConnections(rows pgx.Rows) ([]store.Connection, error) {
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Connection, error) {
+		return scanConnection(r)
+	})
+}
+
+// millis is how every timestamp is stored: Unix milliseconds, the precision
+// the store contract promises.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func statusStrings(ss []store.ConnectionStatus) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// tagColumns splits tags into key and value arrays for unnest, keeping the
+// last value of a repeated key: one INSERT ... ON CONFLICT DO UPDATE may not
+// touch the same row twice.
+func tagColumns(tags []store.Tag) (keys, values []string) {
+	at := make(map[string]int, len(tags))
+	for _, t := range tags {
+		if i, ok := at[t.Key]; ok {
+			values[i] = t.Value
+			continue
+		}
+		at[t.Key] = len(keys)
+		keys = append(keys, t.Key)
+		values = append(values, t.Value)
+	}
+	return keys, values
+}

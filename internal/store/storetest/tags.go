@@ -1,0 +1,95 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/openproton/openproton/internal/store"
+)
+
+const (
+	arnOne = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/" + "00000000-0000-4000-8000-00000000aaaa"
+	arnTwo = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/" + "00000000-0000-4000-8000-00000000bbbb"
+)
+
+func (x *suite) tag(arn string, maxTags int, tags ...store.Tag) error {
+	return x.s.TagResource(x.ctx, arn, tags, maxTags)
+}
+
+func (x *suite) mustTag(arn string, maxTags int, tags ...store.Tag) {
+	x.t.Helper()
+	if err := x.tag(arn, maxTags, tags...); err != nil {
+		x.t.Fatalf("TagResource(%s, %v, max %d): %v", arn, tags, maxTags, err)
+	}
+}
+
+func (x *suite) mustUntag(arn string, keys ...string) {
+	x.t.Helper()
+	if err := x.s.UntagResource(x.ctx, arn, keys); err != nil {
+		x.t.Fatalf("UntagResource(%s, %v): %v", arn, keys, err)
+	}
+}
+
+func testTags(t *testing.T, h Harness) {
+	tg := func(k, v string) store.Tag { return store.Tag{Key: k, Value: v} }
+
+	run(t, h, "NoneIsEmpty", func(x *suite) {
+		x.wantTags(arnOne)
+	})
+
+	run(t, h, "AddAndOverwrite", func(x *suite) {
+		x.mustTag(arnOne, 50, tg("b", "1"), tg("a", "2"))
+		x.mustTag(arnOne, 50, tg("b", "changed"), tg("c", "3"))
+		x.wantTags(arnOne, tg("a", "2"), tg("b", "changed"), tg("c", "3"))
+		x.wantTags(arnTwo)
+	})
+
+	run(t, h, "OrderedByKeyBytes", func(x *suite) {
+		x.mustTag(arnOne, 50, tg("b", ""), tg("B", ""), tg("a:b", ""), tg("a", ""), tg("_", ""))
+		x.wantTags(arnOne, tg("B", ""), tg("_", ""), tg("a", ""), tg("a:b", ""), tg("b", ""))
+	})
+
+	run(t, h, "UpToMaxTags", func(x *suite) {
+		x.mustTag(arnOne, 3, tg("a", "1"), tg("b", "2"), tg("c", "3"))
+		// Overwriting at the limit adds nothing, so it is allowed.
+		x.mustTag(arnOne, 3, tg("a", "changed"))
+		x.wantTags(arnOne, tg("a", "changed"), tg("b", "2"), tg("c", "3"))
+	})
+
+	run(t, h, "OverMaxTagsChangesNothing", func(x *suite) {
+		x.mustTag(arnOne, 3, tg("a", "1"), tg("b", "2"))
+		err := x.tag(arnOne, 3, tg("a", "changed"), tg("c", "3"), tg("d", "4"))
+		wantErr(x.t, "TagResource over the limit", err, store.ErrTooManyTags)
+		x.wantTags(arnOne, tg("a", "1"), tg("b", "2"))
+		err = x.tag(arnTwo, 1, tg("a", "1"), tg("b", "2"))
+		wantErr(x.t, "TagResource over the limit on a new resource", err, store.ErrTooManyTags)
+		x.wantTags(arnTwo)
+	})
+
+	run(t, h, "LimitIsPerResource", func(x *suite) {
+		x.mustTag(arnOne, 2, tg("a", "1"), tg("b", "2"))
+		x.mustTag(arnTwo, 2, tg("a", "1"), tg("b", "2"))
+	})
+
+	run(t, h, "UntagIgnoresAbsentKeys", func(x *suite) {
+		x.mustTag(arnOne, 50, tg("a", "1"), tg("b", "2"), tg("c", "3"))
+		x.mustTag(arnTwo, 50, tg("a", "1"))
+		x.mustUntag(arnOne, "a", "absent", "c")
+		x.wantTags(arnOne, tg("b", "2"))
+		x.wantTags(arnTwo, tg("a", "1"))
+		x.mustUntag(arnOne, "b")
+		x.wantTags(arnOne)
+		x.mustUntag(arnOne, "b")
+		x.mustUntag(arnOne)
+	})
+
+	run(t, h, "TagsOfAConnection", func(x *suite) {
+		p := x.params(x.newConn())
+		p.Tags = []store.Tag{tg("a", "1")}
+		x.mustCreate(p)
+		x.mustTag(p.ARN, 2, tg("b", "2"))
+		err := x.tag(p.ARN, 2, tg("c", "3"))
+		wantErr(x.t, "TagResource over the limit", err, store.ErrTooManyTags)
+		x.mustUntag(p.ARN, "a")
+		x.wantTags(p.ARN, tg("b", "2"))
+	})
+}

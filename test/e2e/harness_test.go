@@ -1,0 +1,233 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the openproton binary built once by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "openproton-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "openproton")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/openproton")
+	build.Dir = repoRoot()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build openproton:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// repoRoot is the module root, two levels above this file.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Server is a running openproton process.
+type Server struct {
+	URL  string // http://127.0.0.1:PORT
+	Addr string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan error
+	args []string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// StartServer runs `openproton serve` with args (plus --listen on a free port
+// unless args has one) and waits until /health answers. The process is
+// stopped with SIGTERM when the test ends. With no --store in args, a
+// throw-away SQLite file in t.TempDir() is used.
+func StartServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	joined := strings.Join(args, " ")
+	if !strings.Contains(joined, "--listen") {
+		args = append(args, "--listen", freeAddr(t))
+	}
+	if !strings.Contains(joined, "--store") {
+		args = append(args, "--store", "sqlite:"+filepath.Join(t.TempDir(), "openproton.db"))
+	}
+	s := &Server{args: args}
+	for i, a := range args {
+		if a == "--listen" && i+1 < len(args) {
+			s.Addr = args[i+1]
+		}
+	}
+	s.URL = "http://" + s.Addr
+	s.start(t)
+	t.Cleanup(func() { s.Stop(t) })
+	return s
+}
+
+func (s *Server) start(t testing.TB) {
+	t.Helper()
+	s.logs = &syncBuffer{}
+	s.cmd = exec.Command(binary, append([]string{"serve"}, s.args...)...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	s.cmd.Env = append(os.Environ(), "OPENPROTON_LOG_FORMAT=text")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("openproton exited at start: %v\n%s", err, s.logs)
+		default:
+		}
+		resp, err := http.Get(s.URL + "/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("openproton did not become healthy at %s:\n%s", s.URL, s.logs)
+}
+
+// Stop sends SIGTERM and waits for the process; it fails the test if the
+// process does not exit 0 (unless it was killed on purpose).
+func (s *Server) Stop(t testing.TB) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		s.done <- err
+		if err != nil {
+			t.Errorf("openproton did not exit cleanly on SIGTERM: %v\n%s", err, s.logs)
+		}
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		t.Errorf("openproton did not stop within 30s of SIGTERM")
+	}
+}
+
+// Kill stops the process with SIGKILL, as a crash would.
+func (s *Server) Kill(t testing.TB) {
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.done <- nil
+}
+
+// Restart stops the process (SIGTERM) and starts it again with the same
+// arguments, on the same address and store.
+func (s *Server) Restart(t testing.TB) {
+	s.Stop(t)
+	s.start(t)
+}
+
+// Logs returns what the process has written so far.
+func (s *Server) Logs() string { return s.logs.String() }
+
+// RunClient runs a client program (python3, node, aws, ...) with the
+// endpoint in its environment and fails the test, showing its output, when it
+// exits non-zero. It returns the combined output.
+func RunClient(t testing.TB, s *Server, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = filepath.Join(repoRoot(), "test", "e2e")
+	cmd.Env = append(clientEnv(s), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s\n--- server log ---\n%s", name, strings.Join(args, " "), err, out, s.Logs())
+	}
+	return string(out)
+}
+
+// clientEnv points every AWS client at s with harmless default credentials.
+func clientEnv(s *Server) []string {
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"OPENPROTON_ENDPOINT="+s.URL,
+		"AWS_ENDPOINT_URL_PROTON="+s.URL,
+		"AWS_ACCESS_KEY_ID=111111111111",
+		"AWS_SECRET_ACCESS_KEY=openproton-test-secret",
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
+		"AWS_MAX_ATTEMPTS=1",
+		"AWS_RETRY_MODE=standard",
+	)
+}
+
+// scanLines returns the lines of s, for tests that read logs.
+func scanLines(s string) []string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		out = append(out, sc.Text())
+	}
+	return out
+}
