@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/openproton/openproton/internal/api"
+	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/proton/connections"
 	"github.com/openproton/openproton/internal/store"
 )
@@ -68,58 +69,61 @@ func (s *Service) CreateEnvironmentAccountConnection(ctx context.Context, in *ap
 	return &api.CreateEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
 }
 
-// GetEnvironmentAccountConnection reads a connection as either party.
-func (s *Service) GetEnvironmentAccountConnection(ctx context.Context, in *api.GetEnvironmentAccountConnectionInput) (*api.GetEnvironmentAccountConnectionOutput, error) {
+// connection runs one domain call on a single connection as the caller and
+// returns the connection in its output form.
+func (s *Service) connection(ctx context.Context, call func(auth.Caller) (store.Connection, error)) (*api.EnvironmentAccountConnection, error) {
 	caller, err := callerOf(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Connections.Get(ctx, caller, str(in.Id))
+	c, err := call(caller)
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+	return connectionOut(c), nil
+}
+
+// GetEnvironmentAccountConnection reads a connection as either party.
+func (s *Service) GetEnvironmentAccountConnection(ctx context.Context, in *api.GetEnvironmentAccountConnectionInput) (*api.GetEnvironmentAccountConnectionOutput, error) {
+	c, err := s.connection(ctx, func(caller auth.Caller) (store.Connection, error) { return s.Connections.Get(ctx, caller, str(in.Id)) })
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: c}, nil
 }
 
 // AcceptEnvironmentAccountConnection accepts a connection as its management account.
 func (s *Service) AcceptEnvironmentAccountConnection(ctx context.Context, in *api.AcceptEnvironmentAccountConnectionInput) (*api.AcceptEnvironmentAccountConnectionOutput, error) {
-	caller, err := callerOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Connections.Accept(ctx, caller, str(in.Id))
-	if err != nil {
-		return nil, err
-	}
-	return &api.AcceptEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
-}
-
-// RejectEnvironmentAccountConnection rejects a connection as its management account.
-func (s *Service) RejectEnvironmentAccountConnection(ctx context.Context, in *api.RejectEnvironmentAccountConnectionInput) (*api.RejectEnvironmentAccountConnectionOutput, error) {
-	caller, err := callerOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Connections.Reject(ctx, caller, str(in.Id))
-	if err != nil {
-		return nil, err
-	}
-	return &api.RejectEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
-}
-
-// UpdateEnvironmentAccountConnection replaces roles as the environment account.
-func (s *Service) UpdateEnvironmentAccountConnection(ctx context.Context, in *api.UpdateEnvironmentAccountConnectionInput) (*api.UpdateEnvironmentAccountConnectionOutput, error) {
-	caller, err := callerOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Connections.Update(ctx, caller, str(in.Id), connections.UpdateInput{
-		RoleArn: in.RoleArn, CodebuildRoleArn: in.CodebuildRoleArn, ComponentRoleArn: in.ComponentRoleArn,
+	c, err := s.connection(ctx, func(caller auth.Caller) (store.Connection, error) {
+		return s.Connections.Accept(ctx, caller, str(in.Id))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}, nil
+	return &api.AcceptEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: c}, nil
+}
+
+// RejectEnvironmentAccountConnection rejects a connection as its management account.
+func (s *Service) RejectEnvironmentAccountConnection(ctx context.Context, in *api.RejectEnvironmentAccountConnectionInput) (*api.RejectEnvironmentAccountConnectionOutput, error) {
+	c, err := s.connection(ctx, func(caller auth.Caller) (store.Connection, error) {
+		return s.Connections.Reject(ctx, caller, str(in.Id))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.RejectEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: c}, nil
+}
+
+// UpdateEnvironmentAccountConnection replaces roles as the environment account.
+func (s *Service) UpdateEnvironmentAccountConnection(ctx context.Context, in *api.UpdateEnvironmentAccountConnectionInput) (*api.UpdateEnvironmentAccountConnectionOutput, error) {
+	roles := connections.UpdateInput{RoleArn: in.RoleArn, CodebuildRoleArn: in.CodebuildRoleArn, ComponentRoleArn: in.ComponentRoleArn}
+	c, err := s.connection(ctx, func(caller auth.Caller) (store.Connection, error) {
+		return s.Connections.Update(ctx, caller, str(in.Id), roles)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UpdateEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: c}, nil
 }
 
 // DeleteEnvironmentAccountConnection deletes a connection as the environment

@@ -25,6 +25,9 @@ import (
 // Version is the version that /health reports.
 const Version = "0.1.0"
 
+// storeOpenTimeout bounds opening the store, migrations included.
+const storeOpenTimeout = 2 * time.Minute
+
 // purgeInterval is how often expired idempotency tokens and tombstones are removed.
 const purgeInterval = 10 * time.Minute
 
@@ -47,9 +50,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg.Store)
+	// Opening may wait for another replica's migrations; it must not wait forever.
+	octx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
+	st, err := openStore(octx, cfg.Store)
+	cancel()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open store %s: %w", redact(cfg.Store), err)
 	}
 	key := []byte(cfg.TokenKey)
 	if len(key) == 0 {
