@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // DecodeError reports a request body that is not valid JSON for its shape: a
@@ -69,6 +70,30 @@ func decodeMember(raw json.RawMessage, dst any, name string) error {
 	return asDecodeError(json.Unmarshal(raw, dst), name)
 }
 
+// decodeList decodes a list member element by element, so that errors name
+// the element and a null element is refused instead of read as a zero value.
+func decodeList[T any](raw json.RawMessage, dst *[]T, name string) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return asDecodeError(err, name)
+	}
+	if items == nil {
+		return nil
+	}
+	out := make([]T, len(items))
+	for i, item := range items {
+		path := name + "." + strconv.Itoa(i+1)
+		if string(bytes.TrimSpace(item)) == "null" {
+			return &DecodeError{Path: path, Reason: "null is not allowed as a list element"}
+		}
+		if err := json.Unmarshal(item, &out[i]); err != nil {
+			return asDecodeError(err, path)
+		}
+	}
+	*dst = out
+	return nil
+}
+
 // asDecodeError turns any decoding failure into a DecodeError whose path is
 // prefixed with name.
 func asDecodeError(err error, name string) error {
@@ -101,7 +126,9 @@ func goKindToJSON(kind string) string {
 	switch kind {
 	case "string":
 		return "a string"
-	case "int32", "int64", "int", "float64":
+	case "int32", "int64", "int":
+		return "an integer"
+	case "float64":
 		return "a number"
 	case "bool":
 		return "a boolean"

@@ -95,7 +95,7 @@ func (s *CreateComponentInput) UnmarshalJSON(data []byte) error {
 		case "serviceSpec":
 			return decodeMember(raw, &s.ServiceSpec, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateFile":
 			return decodeMember(raw, &s.TemplateFile, name)
 		}
@@ -120,7 +120,7 @@ func (s *CreateEnvironmentAccountConnectionInput) UnmarshalJSON(data []byte) err
 		case "roleArn":
 			return decodeMember(raw, &s.RoleArn, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		}
 		return nil
 	})
@@ -147,7 +147,7 @@ func (s *CreateEnvironmentInput) UnmarshalJSON(data []byte) error {
 		case "spec":
 			return decodeMember(raw, &s.Spec, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateMajorVersion":
 			return decodeMember(raw, &s.TemplateMajorVersion, name)
 		case "templateMinorVersion":
@@ -174,7 +174,7 @@ func (s *CreateEnvironmentTemplateInput) UnmarshalJSON(data []byte) error {
 		case "provisioning":
 			return decodeMember(raw, &s.Provisioning, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		}
 		return nil
 	})
@@ -193,7 +193,7 @@ func (s *CreateEnvironmentTemplateVersionInput) UnmarshalJSON(data []byte) error
 		case "source":
 			return decodeMember(raw, &s.Source, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateName":
 			return decodeMember(raw, &s.TemplateName, name)
 		}
@@ -214,7 +214,7 @@ func (s *CreateRepositoryInput) UnmarshalJSON(data []byte) error {
 		case "provider":
 			return decodeMember(raw, &s.Provider, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		}
 		return nil
 	})
@@ -237,7 +237,7 @@ func (s *CreateServiceInput) UnmarshalJSON(data []byte) error {
 		case "spec":
 			return decodeMember(raw, &s.Spec, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateMajorVersion":
 			return decodeMember(raw, &s.TemplateMajorVersion, name)
 		case "templateMinorVersion":
@@ -262,7 +262,7 @@ func (s *CreateServiceInstanceInput) UnmarshalJSON(data []byte) error {
 		case "spec":
 			return decodeMember(raw, &s.Spec, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateMajorVersion":
 			return decodeMember(raw, &s.TemplateMajorVersion, name)
 		case "templateMinorVersion":
@@ -306,7 +306,7 @@ func (s *CreateServiceTemplateInput) UnmarshalJSON(data []byte) error {
 		case "pipelineProvisioning":
 			return decodeMember(raw, &s.PipelineProvisioning, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		}
 		return nil
 	})
@@ -319,7 +319,7 @@ func (s *CreateServiceTemplateVersionInput) UnmarshalJSON(data []byte) error {
 		case "clientToken":
 			return decodeMember(raw, &s.ClientToken, name)
 		case "compatibleEnvironmentTemplates":
-			return decodeMember(raw, &s.CompatibleEnvironmentTemplates, name)
+			return decodeList(raw, &s.CompatibleEnvironmentTemplates, name)
 		case "description":
 			return decodeMember(raw, &s.Description, name)
 		case "majorVersion":
@@ -327,9 +327,9 @@ func (s *CreateServiceTemplateVersionInput) UnmarshalJSON(data []byte) error {
 		case "source":
 			return decodeMember(raw, &s.Source, name)
 		case "supportedComponentSources":
-			return decodeMember(raw, &s.SupportedComponentSources, name)
+			return decodeList(raw, &s.SupportedComponentSources, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		case "templateName":
 			return decodeMember(raw, &s.TemplateName, name)
 		}
@@ -829,7 +829,7 @@ func (s *ListEnvironmentAccountConnectionsInput) UnmarshalJSON(data []byte) erro
 		case "requestedBy":
 			return decodeMember(raw, &s.RequestedBy, name)
 		case "statuses":
-			return decodeMember(raw, &s.Statuses, name)
+			return decodeList(raw, &s.Statuses, name)
 		}
 		return nil
 	})
@@ -898,7 +898,7 @@ func (s *ListEnvironmentsInput) UnmarshalJSON(data []byte) error {
 	return decodeObject(data, func(name string, raw json.RawMessage) error {
 		switch name {
 		case "environmentTemplates":
-			return decodeMember(raw, &s.EnvironmentTemplates, name)
+			return decodeList(raw, &s.EnvironmentTemplates, name)
 		case "maxResults":
 			return decodeMember(raw, &s.MaxResults, name)
 		case "nextToken":
@@ -988,7 +988,7 @@ func (s *ListServiceInstancesInput) UnmarshalJSON(data []byte) error {
 	return decodeObject(data, func(name string, raw json.RawMessage) error {
 		switch name {
 		case "filters":
-			return decodeMember(raw, &s.Filters, name)
+			return decodeList(raw, &s.Filters, name)
 		case "maxResults":
 			return decodeMember(raw, &s.MaxResults, name)
 		case "nextToken":
@@ -1097,7 +1097,7 @@ func (s *NotifyResourceDeploymentStatusChangeInput) UnmarshalJSON(data []byte) e
 		case "deploymentId":
 			return decodeMember(raw, &s.DeploymentId, name)
 		case "outputs":
-			return decodeMember(raw, &s.Outputs, name)
+			return decodeList(raw, &s.Outputs, name)
 		case "resourceArn":
 			return decodeMember(raw, &s.ResourceArn, name)
 		case "status":
@@ -1181,7 +1181,7 @@ func (s *TagResourceInput) UnmarshalJSON(data []byte) error {
 		case "resourceArn":
 			return decodeMember(raw, &s.ResourceArn, name)
 		case "tags":
-			return decodeMember(raw, &s.Tags, name)
+			return decodeList(raw, &s.Tags, name)
 		}
 		return nil
 	})
@@ -1205,7 +1205,7 @@ func (s *UntagResourceInput) UnmarshalJSON(data []byte) error {
 		case "resourceArn":
 			return decodeMember(raw, &s.ResourceArn, name)
 		case "tagKeys":
-			return decodeMember(raw, &s.TagKeys, name)
+			return decodeList(raw, &s.TagKeys, name)
 		}
 		return nil
 	})
@@ -1444,7 +1444,7 @@ func (s *UpdateServiceTemplateVersionInput) UnmarshalJSON(data []byte) error {
 	return decodeObject(data, func(name string, raw json.RawMessage) error {
 		switch name {
 		case "compatibleEnvironmentTemplates":
-			return decodeMember(raw, &s.CompatibleEnvironmentTemplates, name)
+			return decodeList(raw, &s.CompatibleEnvironmentTemplates, name)
 		case "description":
 			return decodeMember(raw, &s.Description, name)
 		case "majorVersion":
@@ -1454,7 +1454,7 @@ func (s *UpdateServiceTemplateVersionInput) UnmarshalJSON(data []byte) error {
 		case "status":
 			return decodeMember(raw, &s.Status, name)
 		case "supportedComponentSources":
-			return decodeMember(raw, &s.SupportedComponentSources, name)
+			return decodeList(raw, &s.SupportedComponentSources, name)
 		case "templateName":
 			return decodeMember(raw, &s.TemplateName, name)
 		}

@@ -98,8 +98,19 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	var in TagResourceInput
 	err := Decode([]byte(`{"tags":[{"key":"a","value":7}]}`), &in)
-	if err == nil || !strings.Contains(err.Error(), "tags.value") {
-		t.Errorf("nested type error = %v, want the path tags.value", err)
+	if err == nil || err.Error() != "member 'tags.1.value': expected a string, got number" {
+		t.Errorf("nested type error = %v, want the path tags.1.value", err)
+	}
+	var list ListEnvironmentAccountConnectionsInput
+	err = Decode([]byte(`{"requestedBy":"ENVIRONMENT_ACCOUNT","statuses":["PENDING",null]}`), &list)
+	if err == nil || err.Error() != "member 'statuses.2': null is not allowed as a list element" {
+		t.Errorf("null list element = %v", err)
+	}
+	for _, n := range []string{"1.5", "99999999999"} {
+		err = Decode([]byte(`{"maxResults":`+n+`}`), &list)
+		if err == nil || !strings.Contains(err.Error(), "expected an integer, got number") {
+			t.Errorf("maxResults %s = %v", n, err)
+		}
 	}
 }
 

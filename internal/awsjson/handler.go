@@ -123,6 +123,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 // server faults: they are logged and their text is not shown to the caller.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, info *RequestInfo, err error) {
 	fe, ok := fault.As(err)
+	if ok && fe.Code == fault.MethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
 	if !ok {
 		h.Logger.ErrorContext(r.Context(), "internal error", "request_id", info.RequestID, "operation", info.Operation, "error", err)
 		fe = fault.New(fault.Internal, "An internal error occurred. Request ID: %s", info.RequestID)
@@ -142,9 +145,6 @@ func WriteError(w http.ResponseWriter, e *fault.Error) {
 	hdr.Set("Content-Type", ContentType)
 	hdr.Set("x-amzn-ErrorType", string(e.Code))
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	if e.Code == fault.MethodNotAllowed {
-		hdr.Set("Allow", http.MethodPost)
-	}
 	w.WriteHeader(Status(e.Code))
 	_, _ = w.Write(body)
 }

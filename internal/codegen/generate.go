@@ -205,7 +205,11 @@ func (g *gen) decoders(b *bytes.Buffer) {
 		}
 		b.WriteString("\treturn decodeObject(data, func(name string, raw json.RawMessage) error {\n\t\tswitch name {\n")
 		for _, mn := range sortedKeys(s.Members) {
-			fmt.Fprintf(b, "\t\tcase %q:\n\t\t\treturn decodeMember(raw, &s.%s, name)\n", mn, goName(mn))
+			fn := "decodeMember"
+			if g.m.Shapes[s.Members[mn].Shape].Type == "list" {
+				fn = "decodeList"
+			}
+			fmt.Fprintf(b, "\t\tcase %q:\n\t\t\treturn %s(raw, &s.%s, name)\n", mn, fn, goName(mn))
 		}
 		b.WriteString("\t\t}\n\t\treturn nil\n\t})\n}\n\n")
 	}

@@ -52,7 +52,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "OPENPROTON_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v := getenv(name); v != "" && !set[f.Name] && envErr == nil {
 			if err := f.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("invalid %s %q: %v", name, v, err)
@@ -62,55 +62,78 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	if envErr != nil {
 		return c, envErr
 	}
-	return c, c.validate()
+	err := c.validate()
+	var se *settingError
+	if errors.As(err, &se) && !set[se.flag] && getenv(envName(se.flag)) != "" {
+		return c, fmt.Errorf("invalid %s %s", envName(se.flag), se.msg)
+	}
+	return c, err
+}
+
+// envName is the environment variable of a flag.
+func envName(flag string) string {
+	return "OPENPROTON_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 var accountPattern = regexp.MustCompile(`^\d{12}$`)
 
+// settingError is a bad setting; ParseConfig names it the way the user gave
+// it, as a flag or as an environment variable.
+type settingError struct {
+	flag string // flag name without dashes
+	msg  string // what is wrong, after the value
+}
+
+func (e *settingError) Error() string { return "invalid --" + e.flag + " " + e.msg }
+
+func bad(flag, format string, args ...any) error {
+	return &settingError{flag: flag, msg: fmt.Sprintf(format, args...)}
+}
+
 func (c Config) validate() error {
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		return fmt.Errorf("invalid --listen %q: %v", c.Listen, err)
+		return bad("listen", "%q: %v", c.Listen, err)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return fmt.Errorf("invalid --listen %q: bad port", c.Listen)
+		return bad("listen", "%q: bad port", c.Listen)
 	}
 	if _, err := ParseStore(c.Store); err != nil {
-		return fmt.Errorf("invalid --store %q: %v", c.Store, err)
+		return bad("store", "%q: %v", c.Store, err)
 	}
 	switch c.Auth {
 	case "open":
 		if c.Credentials != "" {
-			return errors.New("invalid --credentials: only used with --auth sigv4 (open mode verifies no signature)")
+			return bad("credentials", "%q: only used with --auth sigv4 (open mode verifies no signature)", c.Credentials)
 		}
 	case "sigv4":
 		if c.Credentials == "" {
-			return errors.New("invalid --auth sigv4: --credentials FILE is required")
+			return bad("credentials", "(empty): --auth sigv4 needs a credentials file")
 		}
 	default:
-		return fmt.Errorf("invalid --auth %q: use open or sigv4", c.Auth)
+		return bad("auth", "%q: use open or sigv4", c.Auth)
 	}
 	if !accountPattern.MatchString(c.DefaultAccount) {
-		return fmt.Errorf("invalid --default-account %q: an account id is 12 digits", c.DefaultAccount)
+		return bad("default-account", "%q: an account id is 12 digits", c.DefaultAccount)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return fmt.Errorf("invalid --log-format %q: use text or json", c.LogFormat)
+		return bad("log-format", "%q: use text or json", c.LogFormat)
 	}
 	if c.MaxBodyBytes < 1024 {
-		return fmt.Errorf("invalid --max-body-bytes %d: at least 1024", c.MaxBodyBytes)
+		return bad("max-body-bytes", "%d: at least 1024", c.MaxBodyBytes)
 	}
 	if c.MaxClockSkew <= 0 {
-		return fmt.Errorf("invalid --max-clock-skew %s: must be positive", c.MaxClockSkew)
+		return bad("max-clock-skew", "%s: must be positive", c.MaxClockSkew)
 	}
 	if c.ConnectionQuota < 1 {
-		return fmt.Errorf("invalid --quota-environment-account-connections %d: at least 1", c.ConnectionQuota)
+		return bad("quota-environment-account-connections", "%d: at least 1", c.ConnectionQuota)
 	}
 	if c.TokenKey != "" && len(c.TokenKey) < 16 {
-		return errors.New("invalid --token-key: at least 16 bytes")
+		return bad("token-key", "(hidden): at least 16 bytes")
 	}
 	if st, _ := ParseStore(c.Store); st.Kind == StorePostgres && c.TokenKey == "" {
-		return errors.New("invalid --token-key: required with a postgres store, so that every replica accepts the page tokens of the others")
+		return bad("token-key", "(empty): required with a postgres store, so that every replica accepts the page tokens of the others")
 	}
 	if c.ShutdownTimeout <= 0 {
-		return fmt.Errorf("invalid --shutdown-timeout %s: must be positive", c.ShutdownTimeout)
+		return bad("shutdown-timeout", "%s: must be positive", c.ShutdownTimeout)
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func TestInvalidConfigurationNamesTheSetting(t *testing.T) {
 		}
 		return ""
 	})
-	if err == nil || !strings.Contains(err.Error(), "--auth") {
+	if err == nil || err.Error() != `invalid OPENPROTON_AUTH "bogus": use open or sigv4` {
 		t.Errorf("bad OPENPROTON_AUTH: %v", err)
 	}
 }

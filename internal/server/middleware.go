@@ -70,7 +70,7 @@ func health(st store.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			awsjson.WriteError(w, fault.New(fault.MethodNotAllowed, "/health answers GET and HEAD, not %s.", r.Method))
 			return
 		}
 		body := map[string]string{"status": "ok", "version": Version}

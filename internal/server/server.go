@@ -130,7 +130,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// The stop was requested: requests still unfinished after the
+		// timeout are cut off, which is logged, and the stop stays orderly.
+		s.log.Warn("shutdown timeout reached: closing connections still in flight", "timeout", s.cfg.ShutdownTimeout.String(), "error", err)
+		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
