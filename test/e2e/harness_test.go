@@ -231,3 +231,12 @@ func scanLines(s string) []string {
 	}
 	return out
 }
+
+// requireTool fails the test when a client program is missing: a missing
+// client must never turn into a silently skipped compatibility check.
+func requireTool(t testing.TB, name, install string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is not installed; the end-to-end tests need it (%s)", name, install)
+	}
+}

@@ -144,9 +144,7 @@ func protoCheckSigV4Log(t *testing.T, srv *Server) {
 // --- boto3 and JavaScript: their own test files ---
 
 func protoRunBoto3(t *testing.T, srv *Server, mode string) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 is not installed")
-	}
+	requireTool(t, "python3", "python3 with boto3")
 	env, want := []string{"PROTO_AUTH=open"}, 9
 	if mode == "sigv4" {
 		env, want = protoSigV4Env(), 6
@@ -159,9 +157,7 @@ func protoRunBoto3(t *testing.T, srv *Server, mode string) {
 }
 
 func protoRunJS(t *testing.T, srv *Server, mode string) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
-	}
+	requireTool(t, "node", "Node.js 18 or later")
 	if _, err := os.Stat(filepath.Join(repoRoot(), "test", "e2e", "js", "node_modules", "@aws-sdk", "client-proton")); err != nil {
 		t.Fatal("@aws-sdk/client-proton is not installed: run `npm ci` in test/e2e/js")
 	}
@@ -233,9 +229,7 @@ func protoCLIListsEmpty(t *testing.T, srv *Server, env []string) {
 }
 
 func protoRunCLI(t *testing.T, srv *Server, mode string) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not installed")
-	}
+	requireTool(t, "aws", "pip install awscli")
 	if mode == "sigv4" {
 		keys := func(key, secret, region string) []string {
 			return []string{"AWS_ACCESS_KEY_ID=" + key, "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_DEFAULT_REGION=" + region, "AWS_REGION=" + region}
