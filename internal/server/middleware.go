@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,14 +85,24 @@ func health(st store.Store) http.Handler {
 	})
 }
 
-// redact hides a password in a store URL before it is logged.
+// redact hides passwords in a store URL (user:password@ and a password
+// parameter) before it is logged or shown in an error.
 func redact(store string) string {
 	u, err := url.Parse(store)
-	if err != nil || u.User == nil {
+	if err != nil {
+		if strings.Contains(store, "://") {
+			return "(unparsable store URL)"
+		}
 		return store
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -90,7 +92,7 @@ func openStore(ctx context.Context, spec string) (store.Store, error) {
 	case StoreMemory:
 		return sqlite.OpenMemory(ctx)
 	case StorePostgres:
-		return postgres.Open(ctx, ss.Path, postgres.Options{})
+		return postgres.Open(ctx, ss.Path, postgres.Options{Schema: schemaOf(ss.Path)})
 	}
 	if dir := filepath.Dir(ss.Path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -99,6 +101,23 @@ func openStore(ctx context.Context, spec string) (store.Store, error) {
 	}
 	return sqlite.Open(ctx, ss.Path)
 }
+
+// schemaOf returns the schema a postgres URL names with a single-schema
+// search_path parameter, so that the store creates it on first start; "" when
+// there is none.
+func schemaOf(storeURL string) string {
+	u, err := url.Parse(storeURL)
+	if err != nil {
+		return ""
+	}
+	sp := u.Query().Get("search_path")
+	if !schemaName.MatchString(sp) {
+		return ""
+	}
+	return sp
+}
+
+var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Handler is the server's HTTP handler, for tests.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,7 +92,26 @@ func TestHealth(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	if got := redact("postgres://app:s3cret@db:5432/x"); got != "postgres://app:xxxxx@db:5432/x" {
-		t.Fatalf("redact = %s", got)
+	for in, want := range map[string]string{
+		"postgres://app:s3cret@db:5432/x":            "postgres://app:xxxxx@db:5432/x",
+		"postgres://app@db/x?password=s3cret&a=b":    "postgres://app@db/x?a=b&password=xxxxx",
+		"sqlite:data/openproton.db":                  "sqlite:data/openproton.db",
+	} {
+		if got := redact(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSchemaOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://h/db?search_path=openproton":       "openproton",
+		"postgres://h/db?search_path=a,b":              "",
+		"postgres://h/db":                              "",
+		"postgres://h/db?search_path=%22Odd%20Name%22": "",
+	} {
+		if got := schemaOf(in); got != want {
+			t.Errorf("schemaOf(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
