@@ -93,9 +93,9 @@ func TestHealth(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://app:s3cret@db:5432/x":            "postgres://app:xxxxx@db:5432/x",
-		"postgres://app@db/x?password=s3cret&a=b":    "postgres://app@db/x?a=b&password=xxxxx",
-		"sqlite:data/openproton.db":                  "sqlite:data/openproton.db",
+		"postgres://app:s3cret@db:5432/x":         "postgres://app:xxxxx@db:5432/x",
+		"postgres://app@db/x?password=s3cret&a=b": "postgres://app@db/x?a=b&password=xxxxx",
+		"sqlite:data/openproton.db":               "sqlite:data/openproton.db",
 	} {
 		if got := redact(in); got != want || strings.Contains(got, "s3cret") {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
