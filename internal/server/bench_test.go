@@ -29,11 +29,18 @@ func benchServer(b *testing.B, store string) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return testHandler(b, cfg)
+}
+
+// testHandler assembles a server for cfg, discarding its logs, and closes it
+// when the test ends.
+func testHandler(tb testing.TB, cfg Config) http.Handler {
+	tb.Helper()
 	srv, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { srv.Close() })
+	tb.Cleanup(func() { srv.Close() })
 	return srv.Handler()
 }
 
