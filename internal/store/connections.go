@@ -126,9 +126,11 @@ type Connections interface {
 	// CreateConnection stores a new connection in one transaction:
 	//  1. When p.Token is set and a token with the same key exists whose
 	//     ExpiresAt is after p.Now: a different fingerprint fails with
-	//     ErrIdempotencyMismatch; the same fingerprint returns the connection
-	//     the token created, as it is now, with replayed=true and no other
-	//     effect. If that connection no longer exists, creation proceeds.
+	//     ErrIdempotencyMismatch (even if the token's connection was deleted);
+	//     the same fingerprint returns the connection the token created, as it
+	//     is now, with replayed=true and no other effect. If that connection no
+	//     longer exists, creation proceeds. The connection is looked up in
+	//     p.Connection.Region; callers pass the same region in the token key.
 	//  2. When the environment account already has p.Quota or more PENDING or
 	//     CONNECTED connections in the region: ErrQuotaExceeded.
 	//  3. Inserts the connection and its tags and records the token (replacing
@@ -144,8 +146,14 @@ type Connections interface {
 	// atomically, only if the current status is in p.From and (with
 	// p.RequireUnused) no environment uses the connection. It returns the
 	// connection after the change. Failures: ErrNotFound; ErrConditionFailed
-	// together with the connection as it is now; *InUseError naming the
-	// environment.
+	// together with the connection as it is now (checked first); *InUseError
+	// naming the environment. An environment uses the connection when an
+	// environments row of the same region names its id; code that links an
+	// environment to a connection must read the connection in the same
+	// transaction with a lock that a concurrent transition waits for (on
+	// PostgreSQL, SELECT ... FOR SHARE), so that a link and a reject cannot
+	// both succeed. Transitions do not check the quota: the product never
+	// moves a connection out of REJECTED.
 	TransitionConnection(ctx context.Context, p TransitionParams) (Connection, error)
 
 	// UpdateConnectionRoles replaces the given roles and sets LastModifiedAt to
@@ -166,19 +174,20 @@ type Connections interface {
 
 	// ListConnections returns at most q.Limit connections of q.Account in
 	// q.Region, in the role q.Role, matching the filters, strictly after
-	// q.After, ordered by RequestedAt then ID ascending.
+	// q.After, ordered by RequestedAt then ID ascending (IDs compared as
+	// bytes). A Limit of 0 or less returns nothing.
 	ListConnections(ctx context.Context, q ListConnectionsQuery) ([]Connection, error)
 }
 
 // Tags stores customer tags of any resource, keyed by the resource's ARN.
 type Tags interface {
-	// ListTags returns the tags of a resource ordered by key; none is an empty
-	// result, not an error.
+	// ListTags returns the tags of a resource ordered by key (compared as
+	// bytes); none is an empty result, not an error.
 	ListTags(ctx context.Context, arn string) ([]Tag, error)
 
 	// TagResource adds or overwrites tags, atomically; when the resource would
 	// end up with more than maxTags tags, nothing changes and it fails with
-	// ErrTooManyTags.
+	// ErrTooManyTags. The limit holds when calls race.
 	TagResource(ctx context.Context, arn string, tags []Tag, maxTags int) error
 
 	// UntagResource removes the given keys; absent keys are ignored.
@@ -188,7 +197,9 @@ type Tags interface {
 // Maintenance is housekeeping that a background loop runs.
 type Maintenance interface {
 	// PurgeExpired removes idempotency tokens whose ExpiresAt is before now and
-	// tombstones deleted before tombstonesBefore.
+	// tombstones deleted before tombstonesBefore. (A token whose ExpiresAt
+	// equals now is already dead for CreateConnection; purging it a moment
+	// later changes nothing.)
 	PurgeExpired(ctx context.Context, now, tombstonesBefore time.Time) error
 }
 
