@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/openproton/openproton/internal/api"
 )
@@ -44,14 +42,8 @@ func FuzzServer(f *testing.F) {
 	accounts := []string{"111111111111", "222222222222", "AKIANOTANACCOUNT"}
 	f.Fuzz(func(t *testing.T, which, who uint8, body []byte) {
 		op := ops[int(which)%len(ops)]
-		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
-		r.Header.Set("X-Amz-Target", "AwsProton20200720."+op.Name)
-		now := time.Now().UTC()
-		r.Header.Set("X-Amz-Date", now.Format("20060102T150405Z"))
-		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+accounts[int(who)%len(accounts)]+"/"+now.Format("20060102")+
-			"/us-east-1/proton/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, openRequest(accounts[int(who)%len(accounts)], op.Name, body))
 		if w.Code < 500 {
 			return
 		}
