@@ -9,13 +9,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,18 +27,14 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/openproton/openproton/internal/store/postgres/pgtest"
 )
 
-// replPostgresEnv names the variable that points these tests at a
-// PostgreSQL server other than the default local one.
-const replPostgresEnv = "OPENPROTON_TEST_POSTGRES_URL"
-
 const (
-	replDefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	replTokenKey           = "openproton-e2e-replicas-shared-key"
-	replRegion             = "us-east-1"
-	replManagement         = "900000000001"
-	replCallTimeout        = 15 * time.Second
+	replTokenKey    = "openproton-e2e-replicas-shared-key"
+	replRegion      = "us-east-1"
+	replManagement  = "900000000001"
+	replCallTimeout = 15 * time.Second
 )
 
 // replCluster is two openproton processes serving one schema.
@@ -54,67 +47,27 @@ type replCluster struct {
 	transports [2]*http.Transport
 }
 
-// replAdmin connects to the test PostgreSQL server. An unreachable server
-// fails the test: a skipped replica test would pass without testing anything.
-func replAdmin(t *testing.T) (*pgxpool.Pool, string) {
-	t.Helper()
-	base := os.Getenv(replPostgresEnv)
-	if base == "" {
-		base = replDefaultPostgresURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgxpool.New(ctx, base)
-	if err == nil {
-		err = admin.Ping(ctx)
-	}
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %q: %v\n"+
-			"The replica tests need a running PostgreSQL (13 or later) with a database named test:\n"+
-			"  pg_ctlcluster 15 main start            (Debian/Ubuntu package)\n"+
-			"  docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:15\n"+
-			"or set %s to the postgres:// URL of another server.", base, err, replPostgresEnv)
-	}
-	t.Cleanup(admin.Close)
-	return admin, base
-}
-
 // replStartCluster creates a fresh schema and starts two replicas on it
 // with one token key and the given connection quota. The schema is dropped
 // after both replicas have stopped.
 func replStartCluster(t *testing.T, quota int) *replCluster {
 	t.Helper()
-	admin, base := replAdmin(t)
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	schema := "openproton_e2e_repl_" + hex.EncodeToString(b[:])
+	admin, base := pgtest.Connect(t)
+	// Registered before the servers start, the drop runs after they stop.
+	// The servers create the schema: it is the URL's search_path.
+	schema := pgtest.Schema(t, admin, "openproton_e2e_repl")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	// Cleanups run last-in first-out: this one, registered before the
-	// servers start, runs after they have stopped.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
 
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL for the replica tests, got %q", replPostgresEnv, base)
+		t.Fatalf("%s must be a postgres:// URL for the replica tests, got %q", pgtest.EnvURL, base)
 	}
 	q := u.Query()
 	// pgx sends parameters it does not know as session parameters at
 	// connection start, so every pooled connection of both replicas works
 	// in the test's schema.
 	q.Set("search_path", schema)
-	if q.Get("pool_max_conns") == "" {
-		q.Set("pool_max_conns", "4")
-	}
 	u.RawQuery = q.Encode()
 	args := []string{
 		"--store", u.String(),

@@ -2,12 +2,8 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,66 +11,27 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/postgres/pgtest"
 )
 
-// testURLEnv names the environment variable that points the tests at a
-// PostgreSQL server other than the default local one.
-const testURLEnv = "OPENPROTON_TEST_POSTGRES_URL"
-
-// defaultTestURL is a local server with trust authentication and a database
-// named test. The pool stays small: the tests open many stores at once.
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&pool_max_conns=4"
-
-// testDB is one test run's access to PostgreSQL. Every store the run opens
-// gets its own schema, named after the run, dropped when its test ends.
+// testDB is one test's access to PostgreSQL (see pgtest): the URL stores
+// open, and an administration pool.
 type testDB struct {
-	url    string
-	admin  *pgxpool.Pool
-	prefix string
-	seq    atomic.Int64
+	url   string
+	admin *pgxpool.Pool
 }
 
-// newTestDB connects to the test server. An unreachable server fails the
-// test: a skipped store test would pass CI without testing anything.
+// newTestDB connects to the test server; an unreachable one fails the test.
 func newTestDB(t *testing.T) *testDB {
 	t.Helper()
-	url := os.Getenv(testURLEnv)
-	if url == "" {
-		url = defaultTestURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	admin, err := pgxpool.New(ctx, url)
-	if err == nil {
-		err = admin.Ping(ctx)
-	}
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %q: %v\n"+
-			"The postgres store tests need a running PostgreSQL (13 or later) with a database named test:\n"+
-			"  pg_ctlcluster 15 main start            (Debian/Ubuntu package)\n"+
-			"  docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:15\n"+
-			"or set %s to the URL of another server.", url, err, testURLEnv)
-	}
-	t.Cleanup(admin.Close)
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return &testDB{url: url, admin: admin, prefix: "openproton_test_" + hex.EncodeToString(b[:])}
+	admin, url := pgtest.Connect(t)
+	return &testDB{url: url, admin: admin}
 }
 
-// newSchema names a schema that no one uses yet and drops it when t ends.
-// Open creates it. Cleanups run last-in first-out, so the drop registered
-// here runs after the stores opened later on the schema are closed.
+// newSchema names a fresh schema, dropped when t ends; Open creates it.
 func (d *testDB) newSchema(t *testing.T) string {
 	t.Helper()
-	name := fmt.Sprintf("%s_%d", d.prefix, d.seq.Add(1))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := d.admin.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
+	return pgtest.Schema(t, d.admin, "openproton_test")
 }
 
 // open opens a Store on schema and closes it when t ends.
