@@ -1,9 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -22,8 +22,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 		if frac < 0 {
 			frac = -frac
 		}
-		f := strconv.FormatInt(1000+frac, 10)[1:]
-		s += "." + string(bytes.TrimRight([]byte(f), "0"))
+		s += "." + strings.TrimRight(strconv.FormatInt(1000+frac, 10)[1:], "0")
 	}
 	return []byte(s), nil
 }

@@ -26,9 +26,6 @@ func (v *Violations) Err() error {
 	return &fault.Error{Code: fault.Validation, Message: strconv.Itoa(len(v.items)) + " validation errors detected: " + strings.Join(v.items, "; ")}
 }
 
-// Len reports how many violations were collected.
-func (v *Violations) Len() int { return len(v.items) }
-
 // add records one violation. Sensitive values are left out of the message.
 func (v *Violations) add(path, value string, sensitive bool, constraint string) {
 	if sensitive {

@@ -2,7 +2,6 @@ package awsjson
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -107,10 +106,6 @@ func (h *Handler) readBody(r *http.Request) ([]byte, error) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodyBytes+1))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
 		return nil, fault.New(fault.Serialization, "Cannot read the request body: %v", err)
 	}
 	if int64(len(body)) > h.MaxBodyBytes {

@@ -96,7 +96,8 @@ func (c Config) validate() error {
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return bad("listen", "%q: bad port", c.Listen)
 	}
-	if _, err := ParseStore(c.Store); err != nil {
+	store, err := ParseStore(c.Store)
+	if err != nil {
 		return bad("store", "%q: %v", c.Store, err)
 	}
 	switch c.Auth {
@@ -129,7 +130,7 @@ func (c Config) validate() error {
 	if c.TokenKey != "" && len(c.TokenKey) < 16 {
 		return bad("token-key", "(hidden): at least 16 bytes")
 	}
-	if st, _ := ParseStore(c.Store); st.Kind == StorePostgres && c.TokenKey == "" {
+	if store.Kind == StorePostgres && c.TokenKey == "" {
 		return bad("token-key", "(empty): required with a postgres store, so that every replica accepts the page tokens of the others")
 	}
 	if c.ShutdownTimeout <= 0 {
