@@ -3,6 +3,7 @@ package sigv4
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,8 +25,14 @@ func FuzzParse(f *testing.F) {
 			checkFuzzError(t, err)
 			return
 		}
-		if s.AccessKeyID == "" || s.Signature == "" || len(s.SignedHeaders) == 0 || s.RequestTime.IsZero() {
+		if s.AccessKeyID == "" || s.Signature == "" || len(s.SignedHeaders) == 0 {
 			t.Fatalf("Parse accepted an incomplete header: %+v", s)
+		}
+		// Only X-Amz-Date is set, so an accepted request carries exactly
+		// the time it names (which may be any time, the zero one included:
+		// the clock check, not the parser, refuses implausible dates).
+		if want, err := time.Parse(isoBasic, strings.TrimSpace(date)); err != nil || !s.RequestTime.Equal(want) {
+			t.Fatalf("Parse accepted X-Amz-Date %q as %v", date, s.RequestTime)
 		}
 		if err := s.CheckScope("proton"); err != nil {
 			checkFuzzError(t, err)
