@@ -1,6 +1,6 @@
 // Package api holds the Proton API as Go types, generated from the pinned
 // service model: one struct per shape, the enums, exact-name JSON decoders,
-// validators for every constraint of the model, the operation table and the
+// reflection-free JSON encoders of the outputs, validators for every constraint of the model, the operation table and the
 // Service interface with one method per operation.
 //
 // Files ending in _gen.go are written by `go generate ./...`; the other files

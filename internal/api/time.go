@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -16,15 +15,28 @@ func TimeOf(t time.Time) *Time { return &Time{t.Truncate(time.Millisecond)} }
 
 // MarshalJSON writes epoch seconds with at most millisecond precision.
 func (t Time) MarshalJSON() ([]byte, error) {
+	return t.appendJSON(nil), nil
+}
+
+// appendJSON appends what MarshalJSON writes: 1619651630.847, 1619651630.8
+// or 1619651630.
+func (t *Time) appendJSON(b []byte) []byte {
 	ms := t.UnixMilli()
-	s := strconv.FormatInt(ms/1000, 10)
-	if frac := ms % 1000; frac != 0 {
-		if frac < 0 {
-			frac = -frac
-		}
-		s += "." + strings.TrimRight(strconv.FormatInt(1000+frac, 10)[1:], "0")
+	b = strconv.AppendInt(b, ms/1000, 10)
+	frac := ms % 1000
+	if frac == 0 {
+		return b
 	}
-	return []byte(s), nil
+	if frac < 0 {
+		frac = -frac
+	}
+	digits := [3]byte{byte('0' + frac/100), byte('0' + frac/10%10), byte('0' + frac%10)}
+	n := 3
+	for digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
 }
 
 // UnmarshalJSON reads epoch seconds given as a JSON number.

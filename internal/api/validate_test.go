@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -154,5 +155,37 @@ func TestEveryOperationHasAnInput(t *testing.T) {
 	}
 	if _, ok := LookupOperation("Nope"); ok {
 		t.Error("unknown operation found")
+	}
+}
+
+// TestDecodeRefusesAmbiguousBodies: bytes that are not UTF-8, a member
+// given twice (at any depth) and hostile nesting are SerializationExceptions,
+// with the member path where there is one.
+func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, MaxNesting) + `1` + strings.Repeat(`}`, MaxNesting)
+	deeper := strings.Repeat(`[`, MaxNesting+1) + strings.Repeat(`]`, MaxNesting+1)
+	cases := map[string]string{
+		"{\"requestedBy\":\"ENVIRONMENT_ACCOUNT\xff\"}":                                "not valid UTF-8",
+		"{\"requestedBy\":\"\xed\xa0\x80\"}":                                           "not valid UTF-8", // a UTF-16 surrogate
+		`{"requestedBy":"ENVIRONMENT_ACCOUNT","requestedBy":"MANAGEMENT_ACCOUNT"}`:     "member 'requestedBy' appears more than once",
+		`{"requestedBy":"ENVIRONMENT_ACCOUNT","x":{"a":1,"b":[{"c":1,"c":2}]}}`:        "member 'x.b.1': member 'c' appears more than once",
+		`{"requestedBy":"ENVIRONMENT_ACCOUNT","statuses":["PENDING"],"statuses":null}`: "member 'statuses' appears more than once",
+		`{"requestedBy":"ENVIRONMENT_ACCOUNT","x":` + deep + `}`:                       "nest deeper than 32 levels",
+		`{"x":` + deeper + `}`: "nest deeper than 32 levels",
+	}
+	for body, want := range cases {
+		var in ListEnvironmentAccountConnectionsInput
+		err := Decode([]byte(body), &in)
+		var de *DecodeError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode(%.80q) = %v, want a DecodeError mentioning %q", body, err, want)
+		}
+	}
+	// Just within the bounds: accepted.
+	ok := `{"requestedBy":"ENVIRONMENT_ACCOUNT","x":` + strings.Repeat(`[`, MaxNesting-1) + strings.Repeat(`]`, MaxNesting-1) +
+		`,"y":{"requestedBy":1},"z":[{"a":1},{"a":2}],"name":"caf\u00e9 \u2603"}`
+	var in ListEnvironmentAccountConnectionsInput
+	if err := Decode([]byte(ok), &in); err != nil || in.RequestedBy == nil || *in.RequestedBy != "ENVIRONMENT_ACCOUNT" {
+		t.Errorf("Decode(%s) = %v", ok, err)
 	}
 }

@@ -39,13 +39,15 @@ type Config struct {
 }
 
 // Authenticator resolves the Caller of a request. It is safe for
-// concurrent use: nothing in it changes after New.
+// concurrent use: nothing in it changes after New but a cache of derived
+// signing keys.
 type Authenticator struct {
 	mode           Mode
 	defaultAccount string
 	credentials    map[string]credential
 	maxSkew        time.Duration
 	now            func() time.Time
+	keys           sigv4.SigningKeys // derived signing keys, the only state that changes
 }
 
 // New validates cfg, loads the credentials file in sigv4 mode, and returns
@@ -113,7 +115,7 @@ func (a *Authenticator) Authenticate(r *http.Request, body []byte) (Caller, erro
 		if !ok {
 			return Caller{}, fault.New(fault.UnrecognizedClient, "The security token included in the request is invalid.")
 		}
-		if err := s.Verify(r, body, cred.secret, a.now(), a.maxSkew); err != nil {
+		if err := s.VerifyCached(&a.keys, r, body, cred.secret, a.now(), a.maxSkew); err != nil {
 			return Caller{}, toFault(err)
 		}
 		account = cred.account

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/openproton/openproton/internal/api"
@@ -32,6 +33,8 @@ type Handler struct {
 	Auth         Authenticator
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+
+	buffers sync.Pool // of *[]byte: answer bodies, reused
 }
 
 // ServeHTTP runs the checks in their fixed order, then the operation.
@@ -46,18 +49,55 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, info, err)
 		return
 	}
+	buf := h.buffer()
+	defer h.release(buf)
 	body := []byte("{}")
 	if out != nil {
-		if body, err = json.Marshal(out); err != nil {
+		if body, err = encode((*buf)[:0], out); err != nil {
 			h.writeError(w, r, info, fmt.Errorf("encode %s output: %w", info.Operation, err))
 			return
 		}
+		*buf = body
 	}
 	info.Status = http.StatusOK
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// maxPooledBuffer bounds the answer buffers kept for reuse, so that one
+// huge answer does not stay in memory.
+const maxPooledBuffer = 256 << 10
+
+// buffer returns a buffer for an answer's body. Reusing them spares the
+// allocation and growth of a 40 KiB page of 100 connections on every List.
+func (h *Handler) buffer() *[]byte {
+	if b, ok := h.buffers.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 4096)
+	return &b
+}
+
+// release returns a buffer once the body has been written: Write copies it.
+func (h *Handler) release(b *[]byte) {
+	if cap(*b) <= maxPooledBuffer {
+		*b = (*b)[:0]
+		h.buffers.Put(b)
+	}
+}
+
+// encode appends an operation's output to b as JSON. Every generated
+// output has an AppendJSON method that writes what json.Marshal would,
+// without reflection (see internal/api/encode.go); json.Marshal remains
+// for any other value.
+func encode(b []byte, out any) ([]byte, error) {
+	if a, ok := out.(interface{ AppendJSON([]byte) []byte }); ok {
+		return a.AppendJSON(b), nil
+	}
+	j, err := json.Marshal(out)
+	return append(b, j...), err
 }
 
 func (h *Handler) serve(r *http.Request, info *RequestInfo) (any, error) {

@@ -26,6 +26,7 @@ func Generate(m *Model) (map[string][]byte, error) {
 		"decode_gen.go":     g.decoders,
 		"validate_gen.go":   g.validators,
 		"operations_gen.go": g.operations,
+		"encode_gen.go":     g.encoders,
 	}
 	out := map[string][]byte{}
 	for name, write := range files {

@@ -7,14 +7,18 @@ import (
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/proton/connections"
+	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/tagging"
+	"github.com/openproton/openproton/internal/proton/templates"
 )
 
 // Service is the Proton API, backed by the domain services.
 type Service struct {
 	api.UnimplementedService
-	Connections *connections.Service
-	Tagging     *tagging.Service
+	Connections  *connections.Service
+	Environments *environments.Service
+	Tagging      *tagging.Service
+	Templates    *templates.Service
 }
 
 var _ api.ProtonService = (*Service)(nil)
@@ -27,6 +31,16 @@ func callerOf(ctx context.Context) (auth.Caller, error) {
 		return c, errors.New("no authenticated caller in the request context")
 	}
 	return c, nil
+}
+
+// withCaller runs call as the request's caller.
+func withCaller[T any](ctx context.Context, call func(auth.Caller) (T, error)) (T, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return call(caller)
 }
 
 // str returns *p, or "" for nil.
@@ -43,6 +57,15 @@ func ptr(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// opt returns s, or nil when *s is "" (an absent optional member). Unlike
+// ptr it allocates nothing: the answer points into the caller's value.
+func opt(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
 }
 
 // size returns *p as an int, or 0 for nil.

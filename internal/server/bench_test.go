@@ -16,8 +16,9 @@ import (
 )
 
 // The benchmarks drive the whole server (middleware, protocol, auth, domain,
-// SQLite store) in process, without a network. Results are recorded in
-// docs/benchmarks.md; run them with
+// SQLite store) in process, without a network: they count the allocations
+// and bytes of each request exactly, which the measurements over HTTP
+// (cmd/openproton-bench, docs/benchmarks.md) cannot. Run them with
 //
 //	go test -run '^$' -bench . -benchmem ./internal/server/
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,7 +28,38 @@ type Config struct {
 	ConnectionQuota int
 	TokenKey        string
 	ShutdownTimeout time.Duration
+	// Templates: where template bundles are fetched from (at most one of the
+	// two; neither means DefaultBundleDir), quotas, and the registration jobs.
+	BundleS3Endpoint      string
+	BundleDir             string
+	TemplateQuota         int
+	TemplateVersionQuota  int
+	RegistrationLease     time.Duration
+	TestRegistrationDelay time.Duration
+	// Environments and deployments (config_environments.go).
+	EnvironmentQuota   int
+	Provisioner        string
+	ProvisionerDelay   time.Duration
+	DeploymentWorkers  int
+	DeploymentLease    time.Duration
+	DeploymentAttempts int
+
+	// HTTP limits: they bound what one slow or hostile client can hold.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
+
+	// DebugListen is a loopback address for the debug listener (runtime
+	// figures and pprof); "" leaves it off.
+	DebugListen string
 }
+
+// DefaultBundleDir is where template bundles are read from when neither
+// --bundle-dir nor --bundle-s3-endpoint is given: bucket/key is the file
+// DefaultBundleDir/bucket/key.
+const DefaultBundleDir = "openproton-data/bundles"
 
 // DefaultStore is the store used when none is configured: a SQLite file in
 // the data directory below the working directory.
@@ -136,7 +168,76 @@ func (c Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown-timeout", "%s: must be positive", c.ShutdownTimeout)
 	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"read-header-timeout", c.ReadHeaderTimeout}, {"read-timeout", c.ReadTimeout}, {"write-timeout", c.WriteTimeout}, {"idle-timeout", c.IdleTimeout}} {
+		// Zero would mean "no limit" to net/http: one slow client could
+		// then hold a connection and its goroutine for ever.
+		if d.v <= 0 {
+			return bad(d.flag, "%s: must be positive", d.v)
+		}
+	}
+	if c.ReadHeaderTimeout > c.ReadTimeout {
+		return bad("read-header-timeout", "%s: must not exceed --read-timeout (%s), which also covers the headers", c.ReadHeaderTimeout, c.ReadTimeout)
+	}
+	if c.MaxHeaderBytes < 4096 {
+		return bad("max-header-bytes", "%d: at least 4096", c.MaxHeaderBytes)
+	}
+	if c.DebugListen != "" {
+		if err := loopbackAddr(c.DebugListen); err != nil {
+			return bad("debug-listen", "%q: %v", c.DebugListen, err)
+		}
+	}
+	if err := c.validateEnvironments(); err != nil {
+		return err
+	}
+	return c.validateTemplates()
+}
+
+func (c Config) validateTemplates() error {
+	if c.BundleS3Endpoint != "" && c.BundleDir != "" {
+		return bad("bundle-dir", "%q: use either --bundle-dir or --bundle-s3-endpoint, not both", c.BundleDir)
+	}
+	if c.BundleS3Endpoint != "" {
+		u, err := url.Parse(c.BundleS3Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("bundle-s3-endpoint", "%q: an http:// or https:// URL, such as http://127.0.0.1:9000", c.BundleS3Endpoint)
+		}
+	}
+	if c.TemplateQuota < 1 {
+		return bad("quota-templates", "%d: at least 1", c.TemplateQuota)
+	}
+	if c.TemplateVersionQuota < 1 {
+		return bad("quota-template-versions", "%d: at least 1", c.TemplateVersionQuota)
+	}
+	if c.RegistrationLease < time.Second {
+		return bad("registration-lease", "%s: at least 1s", c.RegistrationLease)
+	}
+	if c.TestRegistrationDelay < 0 {
+		return bad("test-registration-delay", "%s: must not be negative", c.TestRegistrationDelay)
+	}
 	return nil
+}
+
+// loopbackAddr accepts host:port addresses whose host is a loopback IP or
+// localhost: the debug listener shows the process's internals and must not be
+// reachable from the network.
+func loopbackAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return errors.New("bad port")
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errors.New("the debug listener must listen on a loopback address (127.0.0.1, ::1 or localhost)")
 }
 
 // StoreKind names a store implementation.
@@ -194,5 +295,18 @@ func flags(c *Config) *flag.FlagSet {
 	fs.IntVar(&c.ConnectionQuota, "quota-environment-account-connections", 5, "PENDING and CONNECTED connections an environment account may have per region")
 	fs.StringVar(&c.TokenKey, "token-key", "", "secret (16+ bytes) that authenticates page tokens; replicas sharing a database must share it; random per process when empty (SQLite and memory stores only)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight requests")
+	fs.StringVar(&c.BundleS3Endpoint, "bundle-s3-endpoint", "", "URL of the S3-compatible store that template bundles are fetched from (standard AWS credentials)")
+	fs.StringVar(&c.BundleDir, "bundle-dir", "", "directory that stands for S3: bundle s3://BUCKET/KEY is the file DIR/BUCKET/KEY (default "+DefaultBundleDir+" when no --bundle-s3-endpoint is given)")
+	fs.IntVar(&c.TemplateQuota, "quota-templates", 100, "environment and service templates (together) an account may have per region")
+	fs.IntVar(&c.TemplateVersionQuota, "quota-template-versions", 500, "versions a template may have")
+	fs.DurationVar(&c.RegistrationLease, "registration-lease", 30*time.Second, "how long a process holds a template version registration before another may take it over")
+	fs.DurationVar(&c.TestRegistrationDelay, "test-registration-delay", 0, "for tests only: hold every template registration this long before fetching its bundle")
+	environmentFlags(fs, c)
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", 60*time.Second, "how long a client may take to send a whole request, headers and body")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 60*time.Second, "how long answering a request may take, from the end of its headers to the last byte of the response")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&c.MaxHeaderBytes, "max-header-bytes", 64<<10, "largest request header section, in bytes; larger ones get HTTP 431")
+	fs.StringVar(&c.DebugListen, "debug-listen", "", "loopback address of the debug listener (/debug/runtime, /debug/pprof/); off when empty")
 	return fs
 }

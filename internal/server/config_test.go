@@ -14,6 +14,24 @@ func TestParseConfigDefaults(t *testing.T) {
 	if c.Listen != "127.0.0.1:4577" || c.Store != DefaultStore || c.Auth != "open" || c.DefaultAccount != "000000000000" || c.LogFormat != "text" {
 		t.Fatalf("defaults = %+v", c)
 	}
+	if c.ReadHeaderTimeout != 10*time.Second || c.ReadTimeout != time.Minute || c.WriteTimeout != time.Minute ||
+		c.IdleTimeout != 2*time.Minute || c.MaxHeaderBytes != 64<<10 || c.DebugListen != "" {
+		t.Fatalf("HTTP limits and debug listener defaults = %+v", c)
+	}
+}
+
+// TestDebugListenIsLoopbackOnly accepts only loopback addresses for the
+// debug listener, which shows the process's internals.
+func TestDebugListenIsLoopbackOnly(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:6060": true, "[::1]:6060": true, "localhost:0": true, "127.0.0.2:1": true,
+		":6060": false, "0.0.0.0:6060": false, "[::]:6060": false, "10.0.0.1:6060": false, "example.com:6060": false, "127.0.0.1": false,
+	} {
+		_, err := ParseConfig([]string{"--debug-listen", addr}, func(string) string { return "" })
+		if (err == nil) != ok {
+			t.Errorf("--debug-listen %s: %v", addr, err)
+		}
+	}
 }
 
 func TestEnvironmentAndFlagPrecedence(t *testing.T) {
@@ -29,15 +47,21 @@ func TestEnvironmentAndFlagPrecedence(t *testing.T) {
 
 func TestInvalidConfigurationNamesTheSetting(t *testing.T) {
 	cases := map[string][]string{
-		"--listen":          {"--listen", "nope"},
-		"--store":           {"--store", "mysql://x"},
-		"--auth":            {"--auth", "bogus"},
-		"--credentials":     {"--auth", "sigv4"},
-		"--default-account": {"--default-account", "12"},
-		"--log-format":      {"--log-format", "xml"},
-		"--token-key":       {"--store", "postgres://localhost/db"},
-		"--max-body-bytes":  {"--max-body-bytes", "10"},
-		"unexpected":        {"extra"},
+		"--listen":              {"--listen", "nope"},
+		"--store":               {"--store", "mysql://x"},
+		"--auth":                {"--auth", "bogus"},
+		"--credentials":         {"--auth", "sigv4"},
+		"--default-account":     {"--default-account", "12"},
+		"--log-format":          {"--log-format", "xml"},
+		"--token-key":           {"--store", "postgres://localhost/db"},
+		"--max-body-bytes":      {"--max-body-bytes", "10"},
+		"--read-timeout":        {"--read-timeout", "0s"},
+		"--write-timeout":       {"--write-timeout", "-1s"},
+		"--idle-timeout":        {"--idle-timeout", "0s"},
+		"--read-header-timeout": {"--read-header-timeout", "2m"},
+		"--max-header-bytes":    {"--max-header-bytes", "100"},
+		"--debug-listen":        {"--debug-listen", "0.0.0.0:6060"},
+		"unexpected":            {"extra"},
 	}
 	for want, args := range cases {
 		_, err := ParseConfig(args, func(string) string { return "" })

@@ -18,10 +18,13 @@ import (
 	"github.com/openproton/openproton/internal/handlers"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/connections"
+	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/tagging"
+	"github.com/openproton/openproton/internal/proton/templates"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/store/postgres"
 	"github.com/openproton/openproton/internal/store/sqlite"
+	"github.com/openproton/openproton/internal/worker"
 )
 
 // Version is the version that /health reports.
@@ -39,6 +42,10 @@ type Server struct {
 	log     *slog.Logger
 	store   store.Store
 	handler http.Handler
+	// registrations runs template version registrations while serving.
+	registrations *worker.Loop
+	// deployments carries out environment deployments while serving.
+	deployments *worker.Loop
 }
 
 // New opens the store and wires every part. Close releases the store.
@@ -69,15 +76,28 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	conns := connections.New(st, pages, connections.Options{Quota: cfg.ConnectionQuota})
+	tmpl, registrations, err := newTemplates(ctx, cfg, st, pages, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	envs, deployments := newEnvironments(cfg, st, tmpl, pages, log)
 	svc := &handlers.Service{
-		Connections: conns,
-		Tagging:     tagging.New(st, pages, map[string]tagging.Owner{connections.ResourceType: conns.TagOwner}),
+		Connections:  conns,
+		Environments: envs,
+		Templates:    tmpl,
+		Tagging: tagging.New(st, pages, map[string]tagging.Owner{
+			connections.ResourceType:          conns.TagOwner,
+			environments.ResourceType:         envs.TagOwner,
+			templates.EnvironmentResourceType: tmpl.TagOwner(store.EnvironmentTemplate),
+			templates.ServiceResourceType:     tmpl.TagOwner(store.ServiceTemplate),
+		}),
 	}
 	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}
 	mux := http.NewServeMux()
 	mux.Handle("/health", health(st))
 	mux.Handle("/", api)
-	s := &Server{cfg: cfg, log: log, store: st}
+	s := &Server{cfg: cfg, log: log, store: st, registrations: registrations, deployments: deployments}
 	s.handler = s.middleware(mux)
 	return s, nil
 }
@@ -128,15 +148,37 @@ func (s *Server) Close() error { return s.store.Close() }
 // Serve answers requests on ln until ctx is done, then drains in-flight
 // requests for up to the shutdown timeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	srv := s.httpServer(s.handler)
+	var debug *http.Server
+	if s.cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", s.cfg.DebugListen)
+		if err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		debug = s.httpServer(debugHandler())
+		go func() { _ = debug.Serve(dln) }()
+		defer debug.Close()
+		s.log.Info("debug listener on", "addr", dln.Addr().String())
 	}
 	go s.purgeLoop(ctx)
+	// The registration workers stop before Serve returns, so that none
+	// uses the store after the caller closes it.
+	wctx, stopWorkers := context.WithCancel(ctx)
+	workersDone := make(chan struct{})
+	go func() {
+		defer close(workersDone)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.deployments.Run(wctx, s.cfg.DeploymentWorkers)
+		}()
+		s.registrations.Run(wctx, registrationWorkers)
+		<-done
+	}()
+	defer func() {
+		stopWorkers()
+		<-workersDone
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("openproton listening", "addr", ln.Addr().String(), "version", Version, "store", redact(s.cfg.Store), "auth", s.cfg.Auth)
@@ -160,6 +202,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// httpServer is an http.Server for h with the configured limits.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
 // purgeLoop removes expired idempotency tokens and delete tombstones.
 func (s *Server) purgeLoop(ctx context.Context) {
 	t := time.NewTicker(purgeInterval)
@@ -172,6 +227,12 @@ func (s *Server) purgeLoop(ctx context.Context) {
 			now := time.Now()
 			if err := s.store.PurgeExpired(ctx, now, now.Add(-connections.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge of expired tokens failed", "error", err)
+			}
+			if err := s.store.PurgeEnvironmentTombstones(ctx, now.Add(-environments.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge of environment tombstones failed", "error", err)
+			}
+			if err := s.store.PurgeTemplateTombstones(ctx, now.Add(-templates.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge of template tombstones failed", "error", err)
 			}
 		}
 	}

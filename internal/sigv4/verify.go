@@ -24,6 +24,12 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // Verify does not check the service and region: call CheckScope for that.
 // Failures are *Error of Kind Invalid.
 func (s *Signed) Verify(r *http.Request, body []byte, secret string, now time.Time, maxSkew time.Duration) error {
+	return s.VerifyCached(nil, r, body, secret, now, maxSkew)
+}
+
+// VerifyCached is Verify with the signing key taken from keys, which derives
+// it once per secret and scope; a nil keys derives it every time.
+func (s *Signed) VerifyCached(keys *SigningKeys, r *http.Request, body []byte, secret string, now time.Time, maxSkew time.Duration) error {
 	if maxSkew <= 0 {
 		maxSkew = DefaultMaxSkew
 	}
@@ -51,7 +57,7 @@ func (s *Signed) Verify(r *http.Request, body []byte, secret string, now time.Ti
 
 	provided, err := hex.DecodeString(s.Signature)
 	if err == nil && len(provided) == sha256.Size {
-		key := signingKey(secret, s.Date, s.Region, s.Service)
+		key := keys.get(secret, s.Date, s.Region, s.Service)
 		scope := s.Date + "/" + s.Region + "/" + s.Service + "/" + terminator
 		for _, uri := range canonicalURIs(r.URL) {
 			toSign := Algorithm + "\n" + stamp + "\n" + scope + "\n" + hashHex([]byte(s.canonicalRequest(r, uri, payloadHash)))

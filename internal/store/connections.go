@@ -187,7 +187,13 @@ type Tags interface {
 
 	// TagResource adds or overwrites tags, atomically; when the resource would
 	// end up with more than maxTags tags, nothing changes and it fails with
-	// ErrTooManyTags. The limit holds when calls race.
+	// ErrTooManyTags. The limit holds when calls race. The resource the ARN
+	// names must exist (see ResourceOf), else ErrNotFound and nothing
+	// changes; the check is part of the same transaction and holds off a
+	// concurrent delete of the resource, so no tag outlives its resource. An
+	// ARN of a type the implementation has no existence check for is an
+	// error: a family whose resources take tags registers its type in every
+	// implementation (taggable.go).
 	TagResource(ctx context.Context, arn string, tags []Tag, maxTags int) error
 
 	// UntagResource removes the given keys; absent keys are ignored.
@@ -206,6 +212,8 @@ type Maintenance interface {
 // Store is everything the server keeps.
 type Store interface {
 	Connections
+	Environments
+	Templates
 	Tags
 	Maintenance
 	// Ping checks that the database answers.

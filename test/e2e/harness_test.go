@@ -18,8 +18,16 @@ import (
 	"time"
 )
 
-// binary is the openproton binary built once by TestMain.
-var binary string
+// binary is the openproton binary built once by TestMain, in binDir.
+var binary, binDir string
+
+// raceBinary is the openproton binary built with the race detector, on
+// first use (see StartRaceServer).
+var raceBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "openproton-e2e-")
@@ -27,17 +35,23 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = dir
 	binary = filepath.Join(dir, "openproton")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/openproton")
-	build.Dir = repoRoot()
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
+	if err := buildBinary(binary); err != nil {
 		fmt.Fprintln(os.Stderr, "build openproton:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// buildBinary builds cmd/openproton to out with extra go build flags.
+func buildBinary(out string, flags ...string) error {
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, "./cmd/openproton")...)
+	build.Dir = repoRoot()
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	return build.Run()
 }
 
 // repoRoot is the module root, two levels above this file.
@@ -50,10 +64,13 @@ func repoRoot() string {
 type Server struct {
 	URL  string // http://127.0.0.1:PORT
 	Addr string
+	bin  string
 	cmd  *exec.Cmd
 	logs *syncBuffer
+	prev string // the output of the process before the last restart
 	done chan error
 	args []string
+	env  []string // extra environment of the process; see StartServerEnv
 }
 
 type syncBuffer struct {
@@ -89,6 +106,36 @@ func freeAddr(t testing.TB) string {
 // throw-away SQLite file in t.TempDir() is used.
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
+	return startServer(t, binary, nil, args)
+}
+
+// StartServerEnv is StartServer with extra environment variables for the
+// server process. When env is given, the test's own AWS_* variables and
+// shared AWS files are withheld, so that the server sees only env's
+// credentials (for its S3 client, say).
+func StartServerEnv(t testing.TB, env []string, args ...string) *Server {
+	t.Helper()
+	return startServer(t, binary, env, args)
+}
+
+// StartRaceServer is StartServer with a binary built with the race
+// detector, so that the server's own concurrency runs under it: a data race
+// the process reports fails the test when the process stops (see
+// checkRaces). The binary is built on first use.
+func StartRaceServer(t testing.TB, args ...string) *Server {
+	t.Helper()
+	raceBinary.once.Do(func() {
+		raceBinary.path = filepath.Join(binDir, "openproton-race")
+		raceBinary.err = buildBinary(raceBinary.path, "-race")
+	})
+	if raceBinary.err != nil {
+		t.Fatalf("build openproton with -race: %v", raceBinary.err)
+	}
+	return startServer(t, raceBinary.path, nil, args)
+}
+
+func startServer(t testing.TB, bin string, env, args []string) *Server {
+	t.Helper()
 	joined := strings.Join(args, " ")
 	if !strings.Contains(joined, "--listen") {
 		args = append(args, "--listen", freeAddr(t))
@@ -96,7 +143,7 @@ func StartServer(t testing.TB, args ...string) *Server {
 	if !strings.Contains(joined, "--store") {
 		args = append(args, "--store", "sqlite:"+filepath.Join(t.TempDir(), "openproton.db"))
 	}
-	s := &Server{args: args}
+	s := &Server{args: args, bin: bin, env: env}
 	for i, a := range args {
 		if a == "--listen" && i+1 < len(args) {
 			s.Addr = args[i+1]
@@ -110,10 +157,23 @@ func StartServer(t testing.TB, args ...string) *Server {
 
 func (s *Server) start(t testing.TB) {
 	t.Helper()
+	if s.logs != nil {
+		s.prev = s.logs.String()
+	}
 	s.logs = &syncBuffer{}
-	s.cmd = exec.Command(binary, append([]string{"serve"}, s.args...)...)
+	s.cmd = exec.Command(s.bin, append([]string{"serve"}, s.args...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.Env = append(os.Environ(), "OPENPROTON_LOG_FORMAT=text")
+	if s.env != nil {
+		s.cmd.Env = []string{"OPENPROTON_LOG_FORMAT=text", "AWS_CONFIG_FILE=/dev/null",
+			"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true"}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "AWS_") {
+				s.cmd.Env = append(s.cmd.Env, kv)
+			}
+		}
+		s.cmd.Env = append(s.cmd.Env, s.env...)
+	}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +222,7 @@ func (s *Server) Stop(t testing.TB) {
 		_ = s.cmd.Process.Kill()
 		t.Errorf("openproton did not stop within 30s of SIGTERM")
 	}
+	s.checkRaces(t)
 }
 
 // Kill stops the process with SIGKILL, as a crash would.
@@ -169,7 +230,19 @@ func (s *Server) Kill(t testing.TB) {
 	_ = s.cmd.Process.Kill()
 	<-s.done
 	s.done <- nil
+	s.checkRaces(t)
 }
+
+// checkRaces fails the test when the process (a race-detector build)
+// reported a data race.
+func (s *Server) checkRaces(t testing.TB) {
+	if logs := s.logs.String(); strings.Contains(logs, "WARNING: DATA RACE") {
+		t.Errorf("the server reported a data race:\n%s", logs)
+	}
+}
+
+// PID is the process id of the running server.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // Restart stops the process (SIGTERM) and starts it again with the same
 // arguments, on the same address and store.
@@ -180,6 +253,9 @@ func (s *Server) Restart(t testing.TB) {
 
 // Logs returns what the process has written so far.
 func (s *Server) Logs() string { return s.logs.String() }
+
+// PreviousLogs returns what the process before the last restart wrote.
+func (s *Server) PreviousLogs() string { return s.prev }
 
 // RunClient runs a client program (python3, node, aws, ...) with the
 // endpoint in its environment and fails the test, showing its output, when it

@@ -236,8 +236,8 @@ func protoRunCLI(t *testing.T, srv *Server, mode string) {
 		return
 	}
 
-	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-environment", "--name", "my-env")
-	if !strings.Contains(stderr, "GetEnvironment") {
+	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-service", "--name", "my-svc")
+	if !strings.Contains(stderr, "GetService") {
 		t.Errorf("get-environment: the message does not name the operation:\n%s", stderr)
 	}
 	protoCLIFails(t, srv, nil, "NotImplementedException", "list-services")
@@ -342,7 +342,7 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	if mode == "sigv4" {
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1"))
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyB, protoSecretB, protoRegionB))
-		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("my-env")})
+		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetService(ctx, &proton.GetServiceInput{Name: aws.String("my-svc")})
 		protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
 		_, err = protoGoClient(t, srv, protoKeyA, protoSecretB, "us-east-1").ListEnvironmentAccountConnections(ctx, listIn)
 		protoGoAPIError(t, err, "InvalidSignatureException", http.StatusForbidden)
@@ -352,9 +352,9 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	}
 
 	c := protoGoClient(t, srv, protoOpenKey, protoOpenSecret, "us-east-1")
-	_, err := c.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("my-env")})
+	_, err := c.GetService(ctx, &proton.GetServiceInput{Name: aws.String("my-svc")})
 	ae := protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
-	if !strings.Contains(ae.ErrorMessage(), "GetEnvironment") {
+	if !strings.Contains(ae.ErrorMessage(), "GetService") {
 		t.Errorf("the message does not name the operation: %q", ae.ErrorMessage())
 	}
 	var ve *types.ValidationException

@@ -52,31 +52,17 @@ type replCluster struct {
 // after both replicas have stopped.
 func replStartCluster(t *testing.T, quota int) *replCluster {
 	t.Helper()
-	admin, base := pgtest.Connect(t)
-	// Registered before the servers start, the drop runs after they stop.
-	// The servers create the schema: it is the URL's search_path.
-	schema := pgtest.Schema(t, admin, "openproton_e2e_repl")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("%s must be a postgres:// URL for the replica tests, got %q", pgtest.EnvURL, base)
-	}
-	q := u.Query()
-	// pgx sends parameters it does not know as session parameters at
-	// connection start, so every pooled connection of both replicas works
-	// in the test's schema.
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+	admin, schema, storeURL := pgStore(t, "openproton_e2e_repl")
 	args := []string{
-		"--store", u.String(),
+		"--store", storeURL,
 		"--token-key", replTokenKey,
 		"--quota-environment-account-connections", strconv.Itoa(quota),
 	}
 	c := &replCluster{schema: schema, admin: admin}
-	c.a = StartServer(t, args...)
-	c.b = StartServer(t, args...)
+	// The replicas run under the race detector: two processes on one
+	// database race in the database, each process also in itself.
+	c.a = StartRaceServer(t, args...)
+	c.b = StartRaceServer(t, args...)
 	for i := range c.transports {
 		c.transports[i] = &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 32, IdleConnTimeout: 30 * time.Second}
 		tr := c.transports[i]
@@ -84,7 +70,10 @@ func replStartCluster(t *testing.T, quota int) *replCluster {
 	}
 
 	// The migrations must have run in the test's schema, not in the
-	// role's default one.
+	// role's default one. The deadline starts only now: building the race
+	// binary on a cold cache takes longer than any query may.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	var tables int
 	if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename IN ('connections', 'schema_migrations')`, schema).Scan(&tables); err != nil {
 		t.Fatalf("look up tables in %s: %v", schema, err)
@@ -93,6 +82,27 @@ func replStartCluster(t *testing.T, quota int) *replCluster {
 		t.Fatalf("the replicas did not migrate schema %s (search_path in the store URL): found %d of 2 tables", schema, tables)
 	}
 	return c
+}
+
+// pgStore names a fresh schema (dropped when the test ends, after the
+// servers started later have stopped) and returns the admin pool, the
+// schema and the --store URL whose search_path makes a server create and
+// use it.
+func pgStore(t testing.TB, prefix string) (admin *pgxpool.Pool, schema, storeURL string) {
+	t.Helper()
+	admin, base := pgtest.Connect(t)
+	schema = pgtest.Schema(t, admin, prefix)
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s must be a postgres:// URL for the end-to-end tests, got %q", pgtest.EnvURL, base)
+	}
+	q := u.Query()
+	// pgx sends parameters it does not know as session parameters at
+	// connection start, so every pooled connection of a server works in
+	// the test's schema.
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return admin, schema, u.String()
 }
 
 // replServer returns replica 0 (A) or 1 (B).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
 )
@@ -77,7 +78,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 		return store.Connection{}, fault.New(fault.QuotaExceeded,
 			"Account %s has reached its quota of %d environment account connections in %s (PENDING and CONNECTED connections count).", caller.Account, s.quota, caller.Region)
 	case err != nil:
-		return store.Connection{}, internal("create connection", err)
+		return store.Connection{}, family.Internal("create connection", err)
 	}
 	return created, nil
 }

@@ -2,13 +2,12 @@ package connections
 
 import (
 	"context"
-	"encoding/binary"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/openproton/openproton/internal/auth"
-	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/proton/paging"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -34,28 +33,20 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 	}
 	binding := listBinding(caller, in)
 	if in.NextToken != "" {
-		pos, err := s.pages.Decode(binding, in.NextToken)
-		if err != nil || len(pos) < 8 {
-			return nil, "", fault.New(fault.Validation, "The nextToken is not valid for this request.")
+		at, id, err := paging.DecodeTimeID(s.pages, binding, in.NextToken)
+		if err != nil {
+			return nil, "", err
 		}
-		q.After = &store.Cursor{RequestedAt: time.UnixMilli(int64(binary.BigEndian.Uint64(pos))).UTC(), ID: string(pos[8:])}
+		q.After = &store.Cursor{RequestedAt: at, ID: id}
 	}
-	limit := in.MaxResults
-	if limit <= 0 || limit > MaxPageSize {
-		limit = MaxPageSize
-	}
+	limit := paging.Size(in.MaxResults, MaxPageSize)
 	q.Limit = limit + 1
 	rows, err := s.store.ListConnections(ctx, q)
 	if err != nil {
-		return nil, "", internal("list connections", err)
+		return nil, "", family.Internal("list connections", err)
 	}
-	if len(rows) <= limit {
-		return rows, "", nil
-	}
-	rows = rows[:limit]
-	last := rows[limit-1]
-	pos := binary.BigEndian.AppendUint64(nil, uint64(last.RequestedAt.UnixMilli()))
-	return rows, s.pages.Encode(binding, append(pos, last.ID...)), nil
+	rows, next := paging.Cut(s.pages, binding, rows, limit, func(c store.Connection) []byte { return paging.TimeID(c.RequestedAt, c.ID) })
+	return rows, next, nil
 }
 
 // listBinding ties a token to the caller and the filters of the query that
@@ -63,5 +54,5 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 func listBinding(caller auth.Caller, in ListInput) string {
 	st := append([]string(nil), in.Statuses...)
 	sort.Strings(st)
-	return strings.Join([]string{"ListEnvironmentAccountConnections", caller.Account, caller.Region, in.RequestedBy, in.EnvironmentName, strings.Join(st, ",")}, "\x00")
+	return paging.Binding("ListEnvironmentAccountConnections", caller.Account, caller.Region, in.RequestedBy, in.EnvironmentName, strings.Join(st, ","))
 }

@@ -3,14 +3,13 @@ package connections
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -33,7 +32,7 @@ type Store interface {
 type Service struct {
 	store    Store
 	pages    *pagetoken.Codec
-	now      func() time.Time
+	clock    func() time.Time // see family.Clock
 	newID    func() string
 	quota    int
 	tokenTTL time.Duration
@@ -55,13 +54,7 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = DefaultTokenTTL
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.NewID == nil {
-		o.NewID = uuid.NewString
-	}
-	return &Service{store: s, pages: pages, now: o.Now, newID: o.NewID, quota: o.Quota, tokenTTL: o.TokenTTL}
+	return &Service{store: s, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID), quota: o.Quota, tokenTTL: o.TokenTTL}
 }
 
 // ARN returns the ARN of a connection: it lives in the environment account.
@@ -69,15 +62,8 @@ func ARN(c store.Connection) string {
 	return arn.New(c.Region, c.EnvironmentAccountID, ResourceType+"/"+c.ID).String()
 }
 
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
-
 func notFound(id string) error {
 	return fault.New(fault.NotFound, "Environment account connection %s was not found.", id)
-}
-
-// internal wraps a store failure that is not part of the contract.
-func internal(op string, err error) error {
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 // load returns the connection as seen by caller: a non-party gets NotFound.
@@ -87,7 +73,7 @@ func (s *Service) load(ctx context.Context, caller auth.Caller, id string) (stor
 		return c, notFound(id)
 	}
 	if err != nil {
-		return c, internal("get connection", err)
+		return c, family.Internal("get connection", err)
 	}
 	if caller.Account != c.EnvironmentAccountID && caller.Account != c.ManagementAccountID {
 		return store.Connection{}, notFound(id)

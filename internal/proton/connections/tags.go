@@ -7,6 +7,8 @@ import (
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -15,13 +17,13 @@ import (
 // AccessDeniedException; anyone else, or an ARN that does not name the
 // connection exactly, gets ResourceNotFoundException.
 func (s *Service) TagOwner(ctx context.Context, caller auth.Caller, a arn.ARN) error {
-	missing := fault.New(fault.NotFound, "Resource %s was not found.", a.String())
+	missing := tagging.NotFound(a.String())
 	c, err := s.store.GetConnection(ctx, a.Region, a.ID())
 	if errors.Is(err, store.ErrNotFound) {
 		return missing
 	}
 	if err != nil {
-		return internal("get connection", err)
+		return family.Internal("get connection", err)
 	}
 	if ARN(c) != a.String() {
 		return missing

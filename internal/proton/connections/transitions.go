@@ -6,6 +6,7 @@ import (
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Service) transition(ctx context.Context, c store.Connection, to store.C
 	if errors.As(err, &inUse) {
 		return out, err
 	}
-	return out, internal("transition connection", err)
+	return out, family.Internal("transition connection", err)
 }
 
 func rejectedConflict(c store.Connection, verb string) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -39,7 +40,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, id string, in 
 	case errors.Is(err, store.ErrConditionFailed):
 		return store.Connection{}, rejectedConflict(out, "updated")
 	case err != nil:
-		return store.Connection{}, internal("update connection", err)
+		return store.Connection{}, family.Internal("update connection", err)
 	}
 	return out, nil
 }
@@ -64,7 +65,7 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, id string) (c 
 		return store.Connection{}, false, s.deletedBefore(ctx, caller, id)
 	}
 	if err != nil {
-		return store.Connection{}, false, internal("delete connection", err)
+		return store.Connection{}, false, family.Internal("delete connection", err)
 	}
 	return out, true, nil
 }
@@ -77,7 +78,7 @@ func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, id stri
 		return notFound(id)
 	}
 	if err != nil {
-		return internal("get tombstone", err)
+		return family.Internal("get tombstone", err)
 	}
 	if s.clock().Sub(t.DeletedAt) > s.tokenTTL {
 		return notFound(id)

@@ -17,6 +17,7 @@ import (
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/paging"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -57,15 +58,21 @@ func CheckCustomerTags(tags []store.Tag) error {
 	return nil
 }
 
+// NotFound is the error for an ARN that names no resource the caller may
+// see; it says no more, so that it tells nothing of other accounts.
+func NotFound(resourceArn string) error {
+	return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
+}
+
 // resolve parses resourceArn and checks that the caller may manage its tags.
 func (s *Service) resolve(ctx context.Context, caller auth.Caller, resourceArn string) error {
 	a, ok := arn.Parse(resourceArn)
 	if !ok || a.Region != caller.Region {
-		return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
+		return NotFound(resourceArn)
 	}
 	owner, ok := s.owners[a.Type()]
 	if !ok {
-		return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
+		return NotFound(resourceArn)
 	}
 	return owner(ctx, caller, a)
 }
@@ -81,6 +88,10 @@ func (s *Service) Tag(ctx context.Context, caller auth.Caller, resourceArn strin
 	err := s.tags.TagResource(ctx, resourceArn, tags, MaxTags)
 	if errors.Is(err, store.ErrTooManyTags) {
 		return fault.New(fault.Validation, "A resource can have at most %d tags; this request would exceed that.", MaxTags)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted after the owner check: the write did not happen.
+		return fault.New(fault.NotFound, "Resource %s was not found.", resourceArn)
 	}
 	if err != nil {
 		return fmt.Errorf("tag resource: %w", err)
@@ -113,27 +124,24 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, resourceArn stri
 	if err != nil {
 		return nil, "", fmt.Errorf("list tags: %w", err)
 	}
-	binding := "ListTagsForResource\x00" + caller.Account + "\x00" + resourceArn
+	binding := paging.Binding("ListTagsForResource", caller.Account, resourceArn)
 	start := 0
 	if nextToken != "" {
-		pos, err := s.pages.Decode(binding, nextToken)
-		if err != nil || len(pos) == 0 {
-			return nil, "", fault.New(fault.Validation, "The nextToken is not valid for this request.")
-		}
 		// The position is the last key returned; resume after it even if
 		// tags changed in between.
-		after := string(pos)
+		after, err := paging.DecodeName(s.pages, binding, nextToken)
+		if err != nil {
+			return nil, "", err
+		}
 		for start < len(tags) && tags[start].Key <= after {
 			start++
 		}
 	}
-	if maxResults <= 0 || maxResults > 100 {
-		maxResults = 100
-	}
+	maxResults = paging.Size(maxResults, 100)
 	end := min(start+maxResults, len(tags))
 	page := tags[start:end]
 	if end == len(tags) {
 		return page, "", nil
 	}
-	return page, s.pages.Encode(binding, []byte(page[len(page)-1].Key)), nil
+	return page, s.pages.Encode(binding, paging.Name(page[len(page)-1].Key)), nil
 }

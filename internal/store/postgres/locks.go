@@ -19,6 +19,9 @@ const (
 	lockClassCreateScope int32 = 0x4f50_0001
 	// lockClassTags serialises tag writes of one resource.
 	lockClassTags int32 = 0x4f50_0002
+	// lockClassEnvironmentCreate serialises environment creates that share
+	// an (account, region) scope: the quota's and the name's.
+	lockClassEnvironmentCreate int32 = 0x4f50_0010
 )
 
 // lockKey hashes the parts of a scope into the second key. Two scopes that

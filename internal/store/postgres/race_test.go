@@ -246,10 +246,10 @@ func TestRaceTagLimitAcrossReplicas(t *testing.T) {
 	rs := replicas(t)
 	ctx := t.Context()
 	const (
-		arn     = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/x"
 		maxTags = 9
 		n       = 10
 	)
+	arn := taggedConnection(t, rs[0], 1)
 	errs := make([]error, n)
 	race(n, func(i int) {
 		tags := []store.Tag{{Key: fmt.Sprintf("k%02d-a", i), Value: "v"}, {Key: fmt.Sprintf("k%02d-b", i), Value: "v"}}
@@ -280,7 +280,7 @@ func TestTagWritersDoNotDeadlock(t *testing.T) {
 	rs := replicas(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	const arn = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/y"
+	arn := taggedConnection(t, rs[0], 2)
 	keys := []string{"a", "b", "c", "d", "e"}
 	errs := make([]error, 16)
 	race(len(errs), func(i int) {
@@ -309,4 +309,14 @@ func TestTagWritersDoNotDeadlock(t *testing.T) {
 			t.Fatalf("writer %d: %v", i, err)
 		}
 	}
+}
+
+// taggedConnection creates connection n, so that its ARN takes tags, and
+// returns the ARN.
+func taggedConnection(t *testing.T, s *Store, n int) string {
+	t.Helper()
+	if _, _, err := s.CreateConnection(t.Context(), createParams(conn(n), 5)); err != nil {
+		t.Fatal(err)
+	}
+	return arnOf(conn(n))
 }

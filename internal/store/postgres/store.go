@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +49,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse connection string: %w", err)
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
+	}
 	configurePool(cfg, opts)
 
 	timeout := opts.QueryTimeout
@@ -64,6 +69,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// defaultMaxConns is the pool size when the URL sets none: the greater of
+// 16 and four per CPU. pgx's own default (the greater of 4 and the number
+// of CPUs) left requests queueing for a connection while the database sat
+// idle between round trips: on 2 CPUs with 64 clients, 16 connections served
+// twice the reads and 2.4 times the durable creates of 4, whose commits
+// PostgreSQL then flushes together (docs/benchmarks.md).
+func defaultMaxConns() int32 {
+	return int32(max(16, 4*runtime.GOMAXPROCS(0)))
 }
 
 // configurePool fills in what the URL left unset.

@@ -41,6 +41,11 @@ func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, m
 		if err := lockScopes(ctx, tx, lockClassTags, lockKey(arn)); err != nil {
 			return err
 		}
+		// Checked before writing, so that this transaction holds no tag
+		// row a delete of the resource would wait for.
+		if err := resourceExists(ctx, tx, arn); err != nil {
+			return err
+		}
 		if err := upsertTags(ctx, tx, arn, tags); err != nil {
 			return err
 		}

@@ -22,14 +22,18 @@
 //
 // # Concurrency
 //
-// All writes go through one connection, each write one transaction begun
-// with BEGIN IMMEDIATE; reads use a separate pool of read-only connections,
-// which WAL lets run beside the writer. SQLite allows one writer at a time
-// in any case, so one writer connection costs no throughput, never fails
-// with SQLITE_BUSY inside the process, and makes each check-then-write (the
-// quota, the idempotency token, the tag limit) race-free by construction.
-// State changes are still conditional updates checked by the rows they
-// affected, as the store contract asks of every implementation.
+// All writes go through one connection and one goroutine (group commit, see
+// writer.go): the writes waiting at a moment run one after another in one
+// transaction begun with BEGIN IMMEDIATE, each inside its own savepoint, and
+// are committed with one fsync before any of them is answered. Reads use a
+// separate pool of read-only connections, which WAL lets run beside the
+// writer. SQLite allows one writer at a time in any case, so one writer
+// connection costs no throughput, never fails with SQLITE_BUSY inside the
+// process, and makes each check-then-write (the quota, the idempotency
+// token, the tag limit) race-free by construction: the writes of a batch
+// see each other in order, as serial transactions would. State changes are
+// still conditional updates checked by the rows they affected, as the store
+// contract asks of every implementation.
 //
 // # Schema
 //

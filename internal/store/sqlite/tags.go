@@ -22,7 +22,7 @@ func upsertTags(ctx context.Context, tx *sql.Tx, arn string, tags []store.Tag) e
 // ListTags implements store.Tags. Keys are TEXT with SQLite's default
 // binary collation, so the order is byte order.
 func (s *Store) ListTags(ctx context.Context, arn string) ([]store.Tag, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key`, arn)
+	rows, err := s.query(ctx, `SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key`, arn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list tags of %s: %w", arn, err)
 	}
@@ -46,6 +46,9 @@ func (s *Store) ListTags(ctx context.Context, arn string) ([]store.Tag, error) {
 // count over the limit rolls everything back.
 func (s *Store) TagResource(ctx context.Context, arn string, tags []store.Tag, maxTags int) error {
 	return s.inTx(ctx, "tag resource", func(tx *sql.Tx) error {
+		if err := resourceExists(ctx, tx, arn); err != nil {
+			return err
+		}
 		if err := upsertTags(ctx, tx, arn, tags); err != nil {
 			return err
 		}

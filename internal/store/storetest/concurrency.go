@@ -137,6 +137,7 @@ func testConcurrency(t *testing.T, h Harness) {
 
 	run(t, h, "TagsRespectMaxTags", func(x *suite) {
 		const maxTags = 5
+		x.taggable()
 		x.mustTag(arnOne, maxTags, store.Tag{Key: "k0"}, store.Tag{Key: "k1"}, store.Tag{Key: "k2"}, store.Tag{Key: "k3"})
 		errs := make([]error, racers)
 		race(racers, func(i int) {
@@ -153,6 +154,31 @@ func testConcurrency(t *testing.T, h Harness) {
 		}
 		if n := len(x.tags(arnOne)); won != 1 || n != maxTags {
 			x.t.Fatalf("%d racers added a tag and the resource has %d tags; want 1 and %d", won, n, maxTags)
+		}
+	})
+
+	// A tag write checks that its resource exists in its own transaction:
+	// racing a delete, it either lands before the delete (which removes it)
+	// or finds the resource gone. No tag outlives its resource.
+	run(t, h, "TagsRacingDeleteLeaveNoTags", func(x *suite) {
+		for round := range 5 {
+			p := x.params(x.newConn())
+			c := x.mustCreate(p)
+			errs := make([]error, racers)
+			race(racers, func(i int) {
+				if i == racers/2 {
+					_, errs[i] = x.s.DeleteConnection(x.ctx, c.Region, c.ID, p.ARN, at(1000))
+					return
+				}
+				errs[i] = x.tag(p.ARN, 50, store.Tag{Key: uid(i)})
+			})
+			for i, err := range errs {
+				if err != nil && (i == racers/2 || !errors.Is(err, store.ErrNotFound)) {
+					x.t.Fatalf("round %d, racer %d: %v", round, i, err)
+				}
+			}
+			x.wantGone(regionA, c.ID)
+			x.wantTags(p.ARN)
 		}
 	})
 }

@@ -19,6 +19,7 @@ func testDurability(t *testing.T, h Harness) {
 		c = x.mustTransition(c.ID, store.StatusConnected, at(1))
 		gone := x.add()
 		x.mustDelete(gone, at(2))
+		x.taggable()
 		x.mustTag(arnOne, 50, store.Tag{Key: "x", Value: "y"})
 		x.link(acctM, regionA, "web-prod", c.ID)
 

@@ -6,10 +6,23 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// arnOne and arnTwo name the two connections of acctX that taggable
+// creates, so that tagging tests do not show up in acctE's lists.
 const (
-	arnOne = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/" + "00000000-0000-4000-8000-00000000aaaa"
-	arnTwo = "arn:aws:proton:us-east-1:111111111111:environment-account-connection/" + "00000000-0000-4000-8000-00000000bbbb"
+	idOne  = "00000000-0000-4000-8000-00000000aaaa"
+	idTwo  = "00000000-0000-4000-8000-00000000bbbb"
+	arnOne = "arn:aws:proton:us-east-1:" + acctX + ":environment-account-connection/" + idOne
+	arnTwo = "arn:aws:proton:us-east-1:" + acctX + ":environment-account-connection/" + idTwo
 )
+
+// taggable creates the resources arnOne and arnTwo name: tags are only
+// stored for resources that exist.
+func (x *suite) taggable() {
+	x.t.Helper()
+	for _, id := range []string{idOne, idTwo} {
+		x.add(func(c *store.Connection) { c.ID, c.EnvironmentAccountID = id, acctX })
+	}
+}
 
 func (x *suite) tag(arn string, maxTags int, tags ...store.Tag) error {
 	return x.s.TagResource(x.ctx, arn, tags, maxTags)
@@ -31,6 +44,13 @@ func (x *suite) mustUntag(arn string, keys ...string) {
 
 func testTags(t *testing.T, h Harness) {
 	tg := func(k, v string) store.Tag { return store.Tag{Key: k, Value: v} }
+	// run, with arnOne and arnTwo created first.
+	run := func(t *testing.T, h Harness, name string, fn func(x *suite)) {
+		run(t, h, name, func(x *suite) {
+			x.taggable()
+			fn(x)
+		})
+	}
 
 	run(t, h, "NoneIsEmpty", func(x *suite) {
 		x.wantTags(arnOne)
@@ -91,5 +111,32 @@ func testTags(t *testing.T, h Harness) {
 		wantErr(x.t, "TagResource over the limit", err, store.ErrTooManyTags)
 		x.mustUntag(p.ARN, "a")
 		x.wantTags(p.ARN, tg("b", "2"))
+	})
+
+	run(t, h, "MissingResourceIsNotFound", func(x *suite) {
+		missing := arnOf(x.newConn())
+		err := x.tag(missing, 50, tg("a", "1"))
+		wantErr(x.t, "TagResource of a connection that does not exist", err, store.ErrNotFound)
+		x.wantTags(missing)
+		err = x.tag("arn:aws:proton:eu-west-1:"+acctX+":environment-account-connection/"+idOne, 50, tg("a", "1"))
+		wantErr(x.t, "TagResource of a connection in another region", err, store.ErrNotFound)
+	})
+
+	run(t, h, "DeletedResourceIsNotFound", func(x *suite) {
+		p := x.params(x.newConn())
+		c := x.mustCreate(p)
+		x.mustTag(p.ARN, 50, tg("a", "1"))
+		x.mustDelete(c, at(100))
+		err := x.tag(p.ARN, 50, tg("b", "2"))
+		wantErr(x.t, "TagResource after DeleteConnection", err, store.ErrNotFound)
+		x.wantTags(p.ARN)
+	})
+
+	run(t, h, "UnknownResourceTypeIsRefused", func(x *suite) {
+		other := "arn:aws:proton:us-east-1:" + acctX + ":no-such-resource-type/x"
+		if err := x.tag(other, 50, tg("a", "1")); err == nil {
+			x.t.Fatalf("TagResource(%s) succeeded: the store cannot know that the resource exists", other)
+		}
+		x.wantTags(other)
 	})
 }

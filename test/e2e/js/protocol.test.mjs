@@ -21,7 +21,7 @@ import {
   ProtonClient,
   ProtonServiceException,
   ValidationException,
-  GetEnvironmentCommand,
+  GetServiceCommand,
   ListServicesCommand,
   GetEnvironmentAccountConnectionCommand,
   ListEnvironmentAccountConnectionsCommand,
@@ -75,11 +75,11 @@ async function assertListsEmpty(c) {
 if (mode === 'open') {
   const c = client();
 
-  test('GetEnvironment is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new GetEnvironmentCommand({ name: 'my-env' }));
+  test('GetService is not implemented: 501 NotImplementedException', async () => {
+    const err = await rejection(c, new GetServiceCommand({ name: 'my-svc' }));
     assertWireError(err, 'NotImplementedException', 501);
     assert.ok(!(err instanceof ValidationException));
-    assert.match(err.message, /GetEnvironment/);
+    assert.match(err.message, /GetService/);
   });
 
   test('ListServices is not implemented: 501 NotImplementedException', async () => {
@@ -138,7 +138,7 @@ if (mode === 'open') {
   });
 
   test('an authenticated call of an operation not built yet is NotImplementedException', async () => {
-    const err = await rejection(client(keyA, secretA), new GetEnvironmentCommand({ name: 'my-env' }));
+    const err = await rejection(client(keyA, secretA), new GetServiceCommand({ name: 'my-svc' }));
     assertWireError(err, 'NotImplementedException', 501);
   });
 

@@ -153,17 +153,27 @@ class CLIError(Exception):
         self.code, self.message, self.rc, self.stderr = code, message, rc, stderr
 
 
-def cli_env(account, region=REGION, endpoint=None):
+def base_cli_env(key_id, secret, region):
+    """The environment of an AWS CLI run with these credentials and nothing
+    of the caller's own AWS settings (variables, config and credential files,
+    instance metadata)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({
-        "AWS_ACCESS_KEY_ID": account,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-        "AWS_ENDPOINT_URL_PROTON": endpoint or ENDPOINT,
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_EC2_METADATA_DISABLED": "true",
+    })
+    return env
+
+
+def cli_env(account, region=REGION, endpoint=None):
+    env = base_cli_env(account, SECRET, region)
+    env.update({
+        "AWS_REGION": region,
+        "AWS_ENDPOINT_URL_PROTON": endpoint or ENDPOINT,
         "AWS_MAX_ATTEMPTS": "1",
         "AWS_RETRY_MODE": "standard",
         "AWS_PAGER": "",

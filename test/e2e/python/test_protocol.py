@@ -84,11 +84,11 @@ class OpenModeTests(ErrorAsserts):
         cls.client = make_client()
         cls.raw = make_client(validate=False)
 
-    def test_not_implemented_get_environment(self):
+    def test_not_implemented_get_service(self):
         with self.assertRaises(ClientError) as cm:
-            self.client.get_environment(name="my-env")
+            self.client.get_service(name="my-svc")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
-        self.assertIn("GetEnvironment", cm.exception.response["Error"]["Message"])
+        self.assertIn("GetService", cm.exception.response["Error"]["Message"])
         # Not a modelled exception of the operation.
         self.assertNotIsInstance(cm.exception, self.client.exceptions.ValidationException)
 
@@ -180,7 +180,7 @@ class SigV4Tests(ErrorAsserts):
 
     def test_authenticated_then_not_implemented(self):
         with self.assertRaises(ClientError) as cm:
-            make_client(self.key_a, self.secret_a).get_environment(name="my-env")
+            make_client(self.key_a, self.secret_a).get_service(name="my-svc")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
 
     def test_authenticated_then_validated(self):

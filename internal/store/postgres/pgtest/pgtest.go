@@ -78,3 +78,22 @@ func Schema(t testing.TB, admin *pgxpool.Pool, prefix string) string {
 	})
 	return name
 }
+
+// SchemaURL is a store URL for a server under test: the test server's URL
+// with search_path set to a fresh schema (see Schema), which the server
+// creates on start and the test drops when it ends. pgx sends search_path
+// as a session parameter on every connection it opens, so every pooled
+// connection of every server on the URL works in that schema.
+func SchemaURL(t testing.TB, prefix string) string {
+	t.Helper()
+	admin, base := Connect(t)
+	schema := Schema(t, admin, prefix)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,88 @@
+package handlers
+
+import (
+	"context"
+
+	"github.com/openproton/openproton/internal/api"
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/store"
+)
+
+func accountSettingsOut(caller auth.Caller, a store.AccountSettings) *api.AccountSettings {
+	return &api.AccountSettings{
+		PipelineCodebuildRoleArn:       ptr(a.PipelineCodebuildRoleArn),
+		PipelineProvisioningRepository: repositoryOut(caller.Region, caller.Account, a.PipelineProvisioningRepository),
+		PipelineServiceRoleArn:         ptr(a.PipelineServiceRoleArn),
+	}
+}
+
+// GetAccountSettings reads the caller's account settings.
+func (s *Service) GetAccountSettings(ctx context.Context, _ *api.GetAccountSettingsInput) (*api.GetAccountSettingsOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Environments.AccountSettings(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	return &api.GetAccountSettingsOutput{AccountSettings: accountSettingsOut(caller, a)}, nil
+}
+
+// UpdateAccountSettings changes the caller's account settings.
+func (s *Service) UpdateAccountSettings(ctx context.Context, in *api.UpdateAccountSettingsInput) (*api.UpdateAccountSettingsOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.Environments.UpdateAccountSettings(ctx, caller, environments.AccountSettingsInput{
+		PipelineServiceRoleArn:               in.PipelineServiceRoleArn,
+		PipelineCodebuildRoleArn:             in.PipelineCodebuildRoleArn,
+		PipelineProvisioningRepository:       repositoryIn(in.PipelineProvisioningRepository),
+		DeletePipelineProvisioningRepository: in.DeletePipelineProvisioningRepository != nil && *in.DeletePipelineProvisioningRepository,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.UpdateAccountSettingsOutput{AccountSettings: accountSettingsOut(caller, a)}, nil
+}
+
+func count(n int) *api.ResourceCountsSummary {
+	v := int32(n)
+	return &api.ResourceCountsSummary{Total: &v}
+}
+
+// full is a count with every member, for the resource kinds whose
+// summaries carry failed and staleness counts; all are zero until those
+// kinds exist.
+func full(n int) *api.ResourceCountsSummary {
+	c := count(n)
+	zero := int32(0)
+	c.Failed, c.UpToDate, c.BehindMajor, c.BehindMinor = &zero, &zero, &zero, &zero
+	return c
+}
+
+// GetResourcesSummary counts the caller's resources.
+func (s *Service) GetResourcesSummary(ctx context.Context, _ *api.GetResourcesSummaryInput) (*api.GetResourcesSummaryOutput, error) {
+	caller, err := callerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Environments.ResourceCounts(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	zero := int32(0)
+	components := count(0)
+	components.Failed = &zero
+	return &api.GetResourcesSummaryOutput{Counts: &api.CountsSummary{
+		Components:           components,
+		EnvironmentTemplates: count(c.EnvironmentTemplates),
+		Environments:         count(c.Environments),
+		Pipelines:            full(0),
+		ServiceInstances:     full(0),
+		ServiceTemplates:     count(c.ServiceTemplates),
+		Services:             full(0),
+	}}, nil
+}

@@ -1,0 +1,108 @@
+package environments
+
+import (
+	"context"
+	"errors"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/store"
+)
+
+// Delete starts deleting an environment: it becomes DELETE_IN_PROGRESS and
+// disappears when its delete deployment succeeds. A repeated delete returns
+// the environment while the delete is in progress, and deleted=false (no
+// environment) once it is gone, for as long as the server remembers it.
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (e store.Environment, deleted bool, err error) {
+	e, err = s.store.GetEnvironment(ctx, caller.Account, caller.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Environment{}, false, s.deletedBefore(ctx, caller, name)
+	}
+	if err != nil {
+		return store.Environment{}, false, family.Internal("get environment", err)
+	}
+	switch e.DeploymentStatus {
+	case store.DeleteInProgress:
+		return e, true, nil
+	case store.DeployInProgress, store.DeployCancelling:
+		return store.Environment{}, false, inFlight(e)
+	}
+	// Service instances would depend on the environment; openproton has no
+	// services yet, so nothing can.
+	p := store.UpdateEnvironmentParams{ExpectVersion: e.Version}
+	if e.EnvironmentAccountConnectionID != "" {
+		// Removing the infrastructure needs the environment account's role.
+		c, err := s.deployableConnection(ctx, caller, e)
+		if err != nil {
+			return store.Environment{}, false, err
+		}
+		p.Connection = link(c)
+	}
+	now := s.clock()
+	current := e.TemplateState
+	d := s.newDeployment(e, store.ActionDelete, &current, current, now)
+	next := e
+	next.Modified = true
+	next.DeploymentStatus, next.DeploymentStatusMessage = store.DeleteInProgress, ""
+	next.LastAttemptedDeploymentID, next.LastDeploymentAttemptedAt = d.ID, now
+	p.Environment, p.Deployment = next, &d
+	out, err := s.store.UpdateEnvironment(ctx, p)
+	if err := updateFault(e, err); err != nil {
+		return store.Environment{}, false, err
+	}
+	if d.Queued {
+		s.wake()
+	}
+	return out, true, nil
+}
+
+// deletedBefore decides a delete of a name that does not exist: nil when the
+// caller deleted it recently, else ResourceNotFoundException.
+func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, name string) error {
+	at, err := s.store.GetEnvironmentTombstone(ctx, caller.Account, caller.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound(name)
+	}
+	if err != nil {
+		return family.Internal("get environment tombstone", err)
+	}
+	if s.clock().Sub(at) > s.tokenTTL {
+		return notFound(name)
+	}
+	return nil
+}
+
+// Cancel asks the in-progress update deployment of an environment to stop:
+// the environment and the deployment become CANCELLING, and a worker ends
+// the deployment CANCELLED (or SUCCEEDED or FAILED, if it finished first).
+func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
+	e, err := s.load(ctx, caller, name)
+	if err != nil {
+		return e, err
+	}
+	switch e.DeploymentStatus {
+	case store.DeployCancelling:
+		return e, nil
+	case store.DeployInProgress:
+	default:
+		return store.Environment{}, fault.New(fault.Conflict, "Environment %s has no deployment in progress to cancel (its status is %s).", name, e.DeploymentStatus)
+	}
+	d, err := s.store.GetDeployment(ctx, e.Region, e.LastAttemptedDeploymentID)
+	if err != nil {
+		return store.Environment{}, family.Internal("get deployment", err)
+	}
+	if d.InitialState == nil {
+		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s creates environment %s; only a deployment of an UpdateEnvironment can be cancelled.", d.ID, name)
+	}
+	d, err = s.store.CancelDeployment(ctx, e.Region, d.ID, s.clock())
+	switch {
+	case errors.Is(err, store.ErrConditionFailed):
+		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s of environment %s is %s and can no longer be cancelled.", d.ID, name, d.Status)
+	case err != nil:
+		return store.Environment{}, family.Internal("cancel deployment", err)
+	}
+	s.interrupt(d.ID)
+	s.wake()
+	return s.load(ctx, caller, name)
+}

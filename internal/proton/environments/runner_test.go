@@ -1,0 +1,228 @@
+package environments
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/bundle/bundletest"
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/templates"
+	"github.com/openproton/openproton/internal/provision"
+	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlite"
+)
+
+var caller = auth.Caller{Account: "111111111111", Region: "us-east-1", Partition: "aws"}
+
+type fixture struct {
+	st   *sqlite.Store
+	svc  *Service
+	tmpl *templates.Service
+}
+
+// newFixture opens a memory store holding a published version 1.0 of
+// environment template "vpc" (the sample bundle of bundletest) and returns
+// the services over it.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	st, err := sqlite.OpenMemory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	k := store.TemplateKey{Account: caller.Account, Region: caller.Region, Kind: store.EnvironmentTemplate, Name: "vpc"}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	if _, _, err := st.CreateTemplate(ctx, store.CreateTemplateParams{Template: store.Template{TemplateKey: k, Fingerprint: "f",
+		CreatedAt: now, LastModifiedAt: now}, ARN: "arn:t", Quota: 10}); err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := st.CreateTemplateVersion(ctx, store.CreateVersionParams{Template: k, Version: store.TemplateVersion{ID: "v1",
+		SourceBucket: "b", SourceKey: "k", CreatedAt: now, LastModifiedAt: now},
+		ARN: func(store.VersionNumber) string { return "arn:v" }, Quota: 10, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := bundletest.EnvFiles()
+	if _, ok, err := st.LeaseRegistration(ctx, "test", now, time.Minute); err != nil || !ok {
+		t.Fatalf("lease registration: %v %v", ok, err)
+	}
+	if err := st.FinishRegistration(ctx, store.FinishParams{ID: v.ID, Owner: "test", Status: store.VersionDraft,
+		Schema: files["schema/schema.yaml"], Bundle: bundletest.Map(t, files), Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	published := store.VersionPublished
+	if _, err := st.UpdateTemplateVersion(ctx, store.UpdateVersionParams{Key: v.VersionKey, Status: &published,
+		From: []store.VersionStatus{store.VersionDraft}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := pagetoken.New(pagetoken.NewRandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := templates.New(st, pages, templates.Options{})
+	return &fixture{st: st, tmpl: tmpl, svc: New(st, tmpl, pages, Options{})}
+}
+
+func (f *fixture) runner(engine provision.Engine, o RunnerOptions) *Runner {
+	if o.Owner == "" {
+		o.Owner = "runner"
+	}
+	r := NewRunner(f.st, f.tmpl, engine, o)
+	f.svc.interrupt = r.Interrupt
+	return r
+}
+
+func (f *fixture) create(t *testing.T, name string) store.Environment {
+	t.Helper()
+	e, err := f.svc.Create(t.Context(), caller, CreateInput{Name: name, TemplateName: "vpc", TemplateMajorVersion: "1",
+		Spec: "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.1.0.0/16\"\n", ProtonServiceRoleArn: "arn:aws:iam::111111111111:role/p"})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return e
+}
+
+func (f *fixture) get(t *testing.T, name string) store.Environment {
+	t.Helper()
+	e, err := f.svc.Get(t.Context(), caller, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestRunnerDeploysAndRecordsOutputs(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	r := f.runner(provision.Emulate{}, RunnerOptions{})
+	if found, err := r.Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	e := f.get(t, "dev")
+	if e.DeploymentStatus != store.DeploySucceeded || e.LastSucceededDeploymentID != e.LastAttemptedDeploymentID {
+		t.Fatalf("environment %+v", e)
+	}
+	outs, err := f.svc.Outputs(t.Context(), caller, "dev", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Output{{Key: "Cidr", Value: "10.1.0.0/16"}, {Key: "Count", Value: "2"}, {Key: "Name", Value: "dev"}}
+	if len(outs) != len(want) {
+		t.Fatalf("outputs %v, want %v", outs, want)
+	}
+	for i := range want {
+		if outs[i] != want[i] {
+			t.Fatalf("outputs %v, want %v", outs, want)
+		}
+	}
+	if found, _ := r.Step(t.Context()); found {
+		t.Fatal("a completed deployment was run again")
+	}
+}
+
+func TestRunnerGivesUpAfterMaxAttempts(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	// A worker that died: it leased the deployment with a lease that ran out.
+	if _, ok, err := f.st.LeaseDeployment(t.Context(), store.LeaseParams{Owner: "dead", Until: time.Now().Add(-time.Second), Now: time.Now()}); !ok || err != nil {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	r := f.runner(provision.Emulate{}, RunnerOptions{MaxAttempts: 1})
+	if found, err := r.Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	e := f.get(t, "dev")
+	if e.DeploymentStatus != store.DeployFailed || !strings.Contains(e.DeploymentStatusMessage, "abandoned after 1 attempts") {
+		t.Fatalf("environment %s: %q", e.DeploymentStatus, e.DeploymentStatusMessage)
+	}
+}
+
+func TestRunnerReleasesItsLeaseOnShutdown(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	r := f.runner(provision.Emulate{Delay: time.Hour}, RunnerOptions{})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.Step(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	<-done
+	d, ok, err := f.st.LeaseDeployment(t.Context(), store.LeaseParams{Owner: "next", Until: time.Now().Add(time.Minute), Now: time.Now()})
+	if err != nil || !ok {
+		t.Fatalf("the deployment was not free at once after the shutdown: %v %v", ok, err)
+	}
+	if d.Attempts != 1 || d.Status != store.DeployInProgress {
+		t.Fatalf("deployment after release: attempts %d, status %s", d.Attempts, d.Status)
+	}
+}
+
+func TestCancelStopsARunningUpdate(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	fast := f.runner(provision.Emulate{}, RunnerOptions{})
+	if _, err := fast.Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	before := f.get(t, "dev")
+	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
+	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion})
+	if !fault.Is(err, fault.Conflict) {
+		t.Fatalf("update while in progress: %v", err)
+	}
+	slow := f.runner(provision.Emulate{Delay: time.Hour}, RunnerOptions{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = slow.Step(t.Context())
+	}()
+	time.Sleep(100 * time.Millisecond)
+	e, err := f.svc.Cancel(t.Context(), caller, "dev")
+	if err != nil || (e.DeploymentStatus != store.DeployCancelling && e.DeploymentStatus != store.DeployCancelled) {
+		t.Fatalf("Cancel: %v %+v", err, e)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the running deployment did not stop")
+	}
+	e = f.get(t, "dev")
+	if e.DeploymentStatus != store.DeployCancelled || e.Spec != before.Spec || e.DeploymentStatusMessage != provision.ErrCancelled.Error() {
+		t.Fatalf("after cancel: %s %q spec %q", e.DeploymentStatus, e.DeploymentStatusMessage, e.Spec)
+	}
+}
+
+func TestUpdateDeploymentTypeRules(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	one, two, spec := "1", "2", "proton: EnvironmentSpec\nspec: {}\n"
+	for _, in := range []UpdateInput{
+		{DeploymentType: DeployNone, Spec: &spec},
+		{DeploymentType: DeployCurrentVersion, TemplateMajorVersion: &one},
+		{DeploymentType: DeployMinorVersion, TemplateMajorVersion: &two},
+		{DeploymentType: DeployMajorVersion, TemplateMajorVersion: &one},
+		{DeploymentType: DeployMajorVersion}, // no higher major exists
+	} {
+		before := f.get(t, "dev")
+		_, err := f.svc.Update(t.Context(), caller, "dev", in)
+		if !fault.Is(err, fault.Validation) {
+			t.Errorf("%+v: err = %v, want ValidationException", in, err)
+		}
+		if after := f.get(t, "dev"); after != before {
+			t.Errorf("%+v changed the environment", in)
+		}
+	}
+}

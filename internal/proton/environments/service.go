@@ -1,0 +1,191 @@
+package environments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/proton/templates"
+	"github.com/openproton/openproton/internal/store"
+)
+
+// ResourceType is the resource part's prefix in an environment's ARN.
+const ResourceType = "environment"
+
+// DeploymentResourceType is the resource part's prefix in a deployment's ARN.
+const DeploymentResourceType = "deployment"
+
+// Defaults of the rules that a deployment of openproton may configure.
+const (
+	DefaultQuota      = 100
+	DefaultTokenTTL   = 8 * time.Hour
+	DefaultMaxOutputs = 500
+	MaxPageSize       = 100
+)
+
+// Templates resolves the environment template versions that environments
+// run on (templates.Service implements it).
+type Templates interface {
+	ResolveEnvironmentTemplateVersion(ctx context.Context, account, region, name, major, minor string) (templates.ResolvedVersion, error)
+}
+
+// Store is what the environments family needs from the store.
+type Store interface {
+	store.Environments
+	GetConnection(ctx context.Context, region, id string) (store.Connection, error)
+}
+
+// Service applies the rules of environments and their deployments.
+type Service struct {
+	store      Store
+	templates  Templates
+	pages      *pagetoken.Codec
+	clock      func() time.Time // see family.Clock
+	newID      func() string
+	quota      int
+	tokenTTL   time.Duration
+	maxOutputs int
+	wake       func()
+	interrupt  func(deploymentID string)
+}
+
+// Options configure a Service; zero fields take the defaults.
+type Options struct {
+	Quota      int           // environments per account and region
+	TokenTTL   time.Duration // how long deleted environments are remembered for idempotent deletes
+	MaxOutputs int           // outputs one deployment may hold
+	Now        func() time.Time
+	NewID      func() string // deployment ids (lowercase UUIDs)
+	// Wake is called after a write that queued a deployment, so that a
+	// worker picks it up at once.
+	Wake func()
+	// Interrupt is called after a deployment was asked to cancel, so that
+	// a worker of this process running it stops at once.
+	Interrupt func(deploymentID string)
+}
+
+// New returns a Service over s, resolving template versions with t.
+func New(s Store, t Templates, pages *pagetoken.Codec, o Options) *Service {
+	if o.Quota <= 0 {
+		o.Quota = DefaultQuota
+	}
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = DefaultTokenTTL
+	}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
+	if o.Wake == nil {
+		o.Wake = func() {}
+	}
+	if o.Interrupt == nil {
+		o.Interrupt = func(string) {}
+	}
+	return &Service{store: s, templates: t, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID), quota: o.Quota,
+		tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs, wake: o.Wake, interrupt: o.Interrupt}
+}
+
+// ARN returns the ARN of an environment: it lives in its management account.
+func ARN(e store.Environment) string {
+	return arn.New(e.Region, e.Account, ResourceType+"/"+e.Name).String()
+}
+
+// DeploymentARN returns the ARN of a deployment.
+func DeploymentARN(d store.Deployment) string {
+	return arn.New(d.Region, d.Account, DeploymentResourceType+"/"+d.ID).String()
+}
+
+// RepositoryARN returns the ARN of a linked repository; the provider is
+// written in lower case, as Proton did.
+func RepositoryARN(region, account string, r store.RepositoryBranch) string {
+	return arn.New(region, account, "repository/"+lower(r.Provider)+":"+r.Name).String()
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func notFound(name string) error {
+	return fault.New(fault.NotFound, "Environment %s was not found.", name)
+}
+
+// load returns the caller's environment.
+func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
+	e, err := s.store.GetEnvironment(ctx, caller.Account, caller.Region, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return e, notFound(name)
+	}
+	if err != nil {
+		return e, family.Internal("get environment", err)
+	}
+	return e, nil
+}
+
+// Get returns one of the caller's environments.
+func (s *Service) Get(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
+	return s.load(ctx, caller, name)
+}
+
+// inputsOf decodes the stored inputs of a state.
+func inputsOf(st store.TemplateState) (map[string]any, error) {
+	m := map[string]any{}
+	if st.Inputs == "" {
+		return m, nil
+	}
+	// Numbers keep their form: an integer input renders as 2, not 2.0.
+	dec := json.NewDecoder(strings.NewReader(st.Inputs))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("stored inputs of %s: %w", st.TemplateName, err)
+	}
+	for k, v := range m {
+		m[k] = numbers(v)
+	}
+	return m, nil
+}
+
+// numbers turns the json.Numbers of a decoded value into int64 or float64.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	}
+	return v
+}
+
+func encodeInputs(m map[string]any) (string, error) {
+	if m == nil {
+		m = map[string]any{}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", fmt.Errorf("encode inputs: %w", err)
+	}
+	return string(b), nil
+}

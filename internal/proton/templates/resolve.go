@@ -1,0 +1,103 @@
+package templates
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/store"
+)
+
+// ResolvedVersion is a registered environment template version as other
+// families use it: to validate a spec against its schema and to deploy its
+// bundle.
+type ResolvedVersion struct {
+	TemplateName string
+	MajorVersion string
+	MinorVersion string
+	Status       string // DRAFT or PUBLISHED (versions in other states never resolve)
+	// Provisioning is the template's provisioning: "" or CUSTOMER_MANAGED.
+	Provisioning string
+	// SchemaText is schema/schema.yaml of the bundle as registered; parse it
+	// with bundle.ParseSchema.
+	SchemaText string
+	// Bundle is the gzipped tar as it was registered.
+	Bundle []byte
+}
+
+// ResolveEnvironmentTemplateVersion returns the environment template version
+// that an environment of (account, region) asks for:
+//   - major "" (minor must then be "" too): the template's recommended
+//     version, its highest PUBLISHED version;
+//   - minor "": the recommended minor of major, its highest PUBLISHED minor;
+//   - both: exactly that version, DRAFT or PUBLISHED.
+//
+// Errors are fault errors: NotFound when the template or the named version
+// does not exist or is not registered (REGISTRATION_IN_PROGRESS or
+// REGISTRATION_FAILED); Validation when a recommended version is needed and
+// none is published, or a minor is named without a major.
+func (s *Service) ResolveEnvironmentTemplateVersion(ctx context.Context, account, region, name, major, minor string) (ResolvedVersion, error) {
+	k := store.TemplateKey{Account: account, Region: region, Kind: store.EnvironmentTemplate, Name: name}
+	t, err := s.getTemplate(ctx, k)
+	if err != nil {
+		return ResolvedVersion{}, err
+	}
+	var n store.VersionNumber
+	switch {
+	case major == "" && minor != "":
+		return ResolvedVersion{}, fault.New(fault.Validation, "A minor version (%s) of environment template %s needs a major version.", minor, name)
+	case major == "":
+		if t.Recommended == nil {
+			return ResolvedVersion{}, fault.New(fault.Validation,
+				"Environment template %s has no published version to recommend; publish a version or name the version to use.", name)
+		}
+		n = *t.Recommended
+	case minor == "":
+		ma, ok := parsePart(major)
+		if !ok {
+			return ResolvedVersion{}, fault.New(fault.NotFound, "Environment template %s has no major version %s.", name, major)
+		}
+		vs, err := s.store.ListTemplateVersions(ctx, store.ListVersionsQuery{Template: k, Major: &ma, Limit: 1})
+		if errors.Is(err, store.ErrNotFound) {
+			return ResolvedVersion{}, templateNotFound(k)
+		}
+		if err != nil {
+			return ResolvedVersion{}, family.Internal("list template versions", err)
+		}
+		if len(vs) == 0 {
+			return ResolvedVersion{}, fault.New(fault.NotFound, "Environment template %s has no major version %s.", name, major)
+		}
+		if vs[0].RecommendedMinor == nil {
+			return ResolvedVersion{}, fault.New(fault.Validation,
+				"Major version %s of environment template %s has no published minor version to recommend; publish one or name the minor version to use.", major, name)
+		}
+		n = store.VersionNumber{Major: ma, Minor: *vs[0].RecommendedMinor}
+	default:
+		vk, err := versionKey(k, major, minor)
+		if err != nil {
+			return ResolvedVersion{}, err
+		}
+		n = vk.VersionNumber
+	}
+	v, err := s.store.GetTemplateVersion(ctx, store.VersionKey{TemplateKey: k, VersionNumber: n}, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return ResolvedVersion{}, fault.New(fault.NotFound, "Environment template %s has no version %s.", name, Number(n))
+	}
+	if err != nil {
+		return ResolvedVersion{}, family.Internal("get template version", err)
+	}
+	if v.Status != store.VersionDraft && v.Status != store.VersionPublished {
+		return ResolvedVersion{}, fault.New(fault.NotFound, "Version %s of environment template %s is not registered (its status is %s).", Number(n), name, v.Status)
+	}
+	return ResolvedVersion{
+		TemplateName: name,
+		MajorVersion: strconv.FormatInt(n.Major, 10),
+		MinorVersion: strconv.FormatInt(n.Minor, 10),
+		Status:       string(v.Status),
+		Provisioning: t.Provisioning,
+		SchemaText:   v.Schema,
+		Bundle:       v.Bundle,
+	}, nil
+}

@@ -1,0 +1,12 @@
+// Package provision is the seam between deployments and the engines that
+// carry them out. A worker hands an Engine one Request (the rendered
+// infrastructure files, the spec and its inputs, the outputs of the
+// environment, and the role to provision with) and records the Result
+// (outputs and provisioned resources) or the error (the deployment fails
+// with its message).
+//
+// Emulate is the only engine so far. It provisions nothing: it waits a
+// configurable delay and reports success, with outputs taken from the
+// rendered CloudFormation template's Outputs section (see Emulate). Engines
+// that really apply infrastructure plug in behind the same interface.
+package provision

@@ -1,0 +1,34 @@
+package server
+
+import (
+	"flag"
+	"time"
+)
+
+// environmentFlags declares the settings of environments and deployments.
+func environmentFlags(fs *flag.FlagSet, c *Config) {
+	fs.IntVar(&c.EnvironmentQuota, "quota-environments", 100, "environments an account may have per region")
+	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments; emulate (the only one so far) provisions nothing and completes each deployment after --provisioner-delay")
+	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
+	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
+	fs.DurationVar(&c.DeploymentLease, "deployment-lease", 30*time.Second, "how long a process holds a deployment without renewing it before another may take it over (after a crash)")
+	fs.IntVar(&c.DeploymentAttempts, "deployment-attempts", 5, "how often a deployment is taken up (after crashes) before it fails")
+}
+
+func (c Config) validateEnvironments() error {
+	switch {
+	case c.EnvironmentQuota < 1:
+		return bad("quota-environments", "%d: at least 1", c.EnvironmentQuota)
+	case c.Provisioner != "emulate":
+		return bad("provisioner", "%q: the only provisioner so far is emulate", c.Provisioner)
+	case c.ProvisionerDelay < 0:
+		return bad("provisioner-delay", "%s: must not be negative", c.ProvisionerDelay)
+	case c.DeploymentWorkers < 1 || c.DeploymentWorkers > 256:
+		return bad("deployment-workers", "%d: between 1 and 256", c.DeploymentWorkers)
+	case c.DeploymentLease < time.Second:
+		return bad("deployment-lease", "%s: at least 1s", c.DeploymentLease)
+	case c.DeploymentAttempts < 1:
+		return bad("deployment-attempts", "%d: at least 1", c.DeploymentAttempts)
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/openproton/openproton/internal/store/storetest"
+)
+
+func TestBulkLoadConnections(t *testing.T) {
+	db := newTestDB(t)
+	s := db.open(t, db.newSchema(t))
+	storetest.RunBulkLoad(t, s, s.BulkLoadConnections, 5000)
+}

@@ -1,0 +1,210 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/openproton/openproton/internal/store"
+)
+
+// EnvironmentsHarness adapts one store implementation to the environments
+// suite.
+type EnvironmentsHarness struct {
+	// Open returns a new, empty store. The suite closes it.
+	Open func(t *testing.T) store.Store
+	// Reopen, if set, closes s and opens the same database again.
+	Reopen func(t *testing.T, s store.Store) store.Store
+}
+
+// RunEnvironments runs the conformance suite of store.Environments.
+func RunEnvironments(t *testing.T, h EnvironmentsHarness) {
+	if h.Open == nil {
+		t.Fatal("storetest: EnvironmentsHarness.Open is required")
+	}
+	groups := []struct {
+		name string
+		run  func(*testing.T, EnvironmentsHarness)
+	}{
+		{"CreateEnvironment", testEnvCreate},
+		{"UpdateEnvironment", testEnvUpdate},
+		{"CompleteDeployment", testEnvComplete},
+		{"Jobs", testEnvJobs},
+		{"History", testEnvHistory},
+		{"AccountSettings", testEnvSettings},
+		{"EnvironmentsConcurrency", testEnvConcurrency},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) { g.run(t, h) })
+	}
+}
+
+// esuite is the state of one environments subtest.
+type esuite struct {
+	t   *testing.T
+	h   EnvironmentsHarness
+	s   store.Store
+	ctx context.Context
+	seq int
+}
+
+func runE(t *testing.T, h EnvironmentsHarness, name string, fn func(x *esuite)) {
+	t.Run(name, func(t *testing.T) {
+		x := &esuite{t: t, h: h, ctx: t.Context()}
+		x.s = h.Open(t)
+		t.Cleanup(func() {
+			if err := x.s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		fn(x)
+	})
+}
+
+const envTemplate = "vpc"
+
+// publishVersion creates environment template envTemplate in acctM (if
+// needed) with a new major version, registers it as DRAFT through the job
+// API and, with publish, publishes it. It returns the version's major.
+func (x *esuite) publishVersion(publish bool) string {
+	x.t.Helper()
+	k := store.TemplateKey{Account: acctM, Region: regionA, Kind: store.EnvironmentTemplate, Name: envTemplate}
+	if _, err := x.s.GetTemplate(x.ctx, k); err != nil {
+		_, _, err := x.s.CreateTemplate(x.ctx, store.CreateTemplateParams{Template: store.Template{TemplateKey: k,
+			Fingerprint: "fp", CreatedAt: at(0), LastModifiedAt: at(0)}, ARN: "arn:tpl", Quota: bigQuota})
+		if err != nil {
+			x.t.Fatalf("CreateTemplate: %v", err)
+		}
+	}
+	x.seq++
+	v, _, err := x.s.CreateTemplateVersion(x.ctx, store.CreateVersionParams{Template: k,
+		Version: store.TemplateVersion{ID: uid(5000 + x.seq), SourceBucket: "b", SourceKey: "k", CreatedAt: at(x.seq), LastModifiedAt: at(x.seq)},
+		ARN:     func(store.VersionNumber) string { return fmt.Sprintf("arn:version:%d", x.seq) }, Quota: bigQuota, Now: at(x.seq)})
+	if err != nil {
+		x.t.Fatalf("CreateTemplateVersion: %v", err)
+	}
+	job, ok, err := x.s.LeaseRegistration(x.ctx, "storetest", at(10_000), time.Minute)
+	if err != nil || !ok || job.Version.ID != v.ID {
+		x.t.Fatalf("LeaseRegistration: ok=%v err=%v", ok, err)
+	}
+	if err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: v.ID, Owner: "storetest", Status: store.VersionDraft,
+		Schema: "schema", Bundle: []byte("bundle"), Now: at(x.seq)}); err != nil {
+		x.t.Fatalf("FinishRegistration: %v", err)
+	}
+	if publish {
+		st := store.VersionPublished
+		if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: v.VersionKey, Status: &st,
+			From: []store.VersionStatus{store.VersionDraft}, Now: at(x.seq)}); err != nil {
+			x.t.Fatalf("publish: %v", err)
+		}
+	}
+	return fmt.Sprint(v.Major)
+}
+
+func envARN(name string) string {
+	return "arn:aws:proton:" + regionA + ":" + acctM + ":environment/" + name
+}
+
+// newEnv returns an environment of acctM in regionA on envTemplate:major.0
+// and its first deployment, queued.
+func (x *esuite) newEnv(name, major string) (store.Environment, store.Deployment) {
+	x.seq++
+	now := at(x.seq)
+	st := store.TemplateState{TemplateName: envTemplate, MajorVersion: major, MinorVersion: "0",
+		Spec: "proton: EnvironmentSpec\nspec:\n  a: 1\n", Inputs: `{"a":1}`}
+	e := store.Environment{Account: acctM, Region: regionA, Name: name, TemplateState: st,
+		ProtonServiceRoleArn: "arn:aws:iam::" + acctM + ":role/p", Mode: store.ModeManaged,
+		DeploymentStatus: store.DeployInProgress, CreatedAt: now, LastDeploymentAttemptedAt: now,
+		LastAttemptedDeploymentID: uid(x.seq), Fingerprint: "fp-" + name, Version: 1}
+	d := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: name,
+		TargetArn: envARN(name), TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: now,
+		Action: store.ActionDeploy, Mode: store.ModeManaged, Status: store.DeployInProgress,
+		CreatedAt: now, LastModifiedAt: now, TargetState: st, Queued: true}
+	return e, d
+}
+
+func (x *esuite) createParams(e store.Environment, d store.Deployment) store.CreateEnvironmentParams {
+	return store.CreateEnvironmentParams{Environment: e, Deployment: d, ARN: envARN(e.Name), Quota: bigQuota,
+		Template: store.VersionLink{TemplateName: e.TemplateName, MajorVersion: e.MajorVersion, MinorVersion: e.MinorVersion}}
+}
+
+// addEnv creates an environment with newEnv on a freshly published major.
+func (x *esuite) addEnv(name string) (store.Environment, store.Deployment) {
+	x.t.Helper()
+	e, d := x.newEnv(name, x.publishVersion(true))
+	got, err := x.s.CreateEnvironment(x.ctx, x.createParams(e, d))
+	if err != nil {
+		x.t.Fatalf("CreateEnvironment(%s): %v", name, err)
+	}
+	return got, d
+}
+
+func (x *esuite) env(name string) store.Environment {
+	x.t.Helper()
+	e, err := x.s.GetEnvironment(x.ctx, acctM, regionA, name)
+	if err != nil {
+		x.t.Fatalf("GetEnvironment(%s): %v", name, err)
+	}
+	return e
+}
+
+func (x *esuite) dep(id string) store.Deployment {
+	x.t.Helper()
+	d, err := x.s.GetDeployment(x.ctx, regionA, id)
+	if err != nil {
+		x.t.Fatalf("GetDeployment(%s): %v", id, err)
+	}
+	return d
+}
+
+func (x *esuite) lease(owner string, now time.Time) (store.Deployment, bool) {
+	x.t.Helper()
+	d, ok, err := x.s.LeaseDeployment(x.ctx, store.LeaseParams{Owner: owner, Until: now.Add(time.Minute), Now: now})
+	if err != nil {
+		x.t.Fatalf("LeaseDeployment: %v", err)
+	}
+	return d, ok
+}
+
+func (x *esuite) complete(d store.Deployment, owner string, o store.Outcome, outs ...store.Output) store.Deployment {
+	x.t.Helper()
+	x.seq++
+	got, err := x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: owner,
+		Outcome: o, Message: "msg " + string(o), Outputs: outs, Now: at(x.seq), ARN: d.TargetArn})
+	if err != nil {
+		x.t.Fatalf("CompleteDeployment(%s, %s): %v", d.ID, o, err)
+	}
+	return got
+}
+
+// redeploy records a new queued deploy of e (an update) with spec and
+// returns it.
+func (x *esuite) redeploy(e store.Environment, spec string) (store.Environment, store.Deployment) {
+	x.t.Helper()
+	st := e.TemplateState
+	st.Spec = spec
+	return x.deploy(e, st)
+}
+
+// deploy records a new queued deploy of e to target and returns it.
+func (x *esuite) deploy(e store.Environment, target store.TemplateState) (store.Environment, store.Deployment) {
+	x.t.Helper()
+	x.seq++
+	now := at(x.seq)
+	initial := e.TemplateState
+	next := e
+	next.TemplateState = target
+	d := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: e.Name,
+		TargetArn: envARN(e.Name), TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: e.CreatedAt,
+		Action: store.ActionDeploy, Mode: e.Mode, Status: store.DeployInProgress, CreatedAt: now, LastModifiedAt: now,
+		PreviousAttemptedID: e.LastAttemptedDeploymentID, PreviousSucceededID: e.LastSucceededDeploymentID,
+		InitialState: &initial, TargetState: target, Queued: true}
+	next.DeploymentStatus, next.LastAttemptedDeploymentID, next.LastDeploymentAttemptedAt, next.Modified = store.DeployInProgress, d.ID, now, true
+	got, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &d,
+		Template: &store.VersionLink{TemplateName: target.TemplateName, MajorVersion: target.MajorVersion, MinorVersion: target.MinorVersion}})
+	if err != nil {
+		x.t.Fatalf("UpdateEnvironment(%s): %v", e.Name, err)
+	}
+	return got, d
+}

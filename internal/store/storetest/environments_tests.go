@@ -1,0 +1,519 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openproton/openproton/internal/store"
+)
+
+func testEnvCreate(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "RoundTrip", func(x *esuite) {
+		e, d := x.newEnv("dev", x.publishVersion(true))
+		e.EnvironmentAccountID, e.Description = "", "about dev"
+		p := x.createParams(e, d)
+		p.Tags = []store.Tag{{Key: "k", Value: "v"}}
+		got, err := x.s.CreateEnvironment(x.ctx, p)
+		if err != nil {
+			x.t.Fatalf("CreateEnvironment: %v", err)
+		}
+		if got.Name != "dev" || got.Description != "about dev" || got.Spec != e.Spec || got.Inputs != e.Inputs ||
+			got.Version != 1 || got.LastAttemptedDeploymentID != d.ID || !got.CreatedAt.Equal(e.CreatedAt) ||
+			!got.LastDeploymentSucceededAt.IsZero() || got.Mode != store.ModeManaged {
+			x.t.Fatalf("created %+v", got)
+		}
+		if x.env("dev") != got {
+			x.t.Fatalf("GetEnvironment differs from the create's result")
+		}
+		gd := x.dep(d.ID)
+		if gd.Status != store.DeployInProgress || !gd.Queued || gd.InitialState != nil || gd.TargetState != d.TargetState {
+			x.t.Fatalf("deployment %+v", gd)
+		}
+		if tags, _ := x.s.ListTags(x.ctx, envARN("dev")); len(tags) != 1 {
+			x.t.Fatalf("tags %v", tags)
+		}
+		c, _ := x.s.CountResources(x.ctx, acctM, regionA)
+		if c.Environments != 1 || c.EnvironmentTemplates != 1 || c.ServiceTemplates != 0 {
+			x.t.Fatalf("CountResources = %+v", c)
+		}
+	})
+
+	runE(t, h, "ExistingNameReturnsIt", func(x *esuite) {
+		first, _ := x.addEnv("dev")
+		e, d := x.newEnv("dev", first.MajorVersion)
+		got, err := x.s.CreateEnvironment(x.ctx, x.createParams(e, d))
+		wantErr(x.t, "second CreateEnvironment", err, store.ErrAlreadyExists)
+		if got.LastAttemptedDeploymentID != first.LastAttemptedDeploymentID {
+			x.t.Fatalf("returned %+v, want the existing environment", got)
+		}
+		if _, err := x.s.GetDeployment(x.ctx, regionA, d.ID); !errors.Is(err, store.ErrNotFound) {
+			x.t.Fatalf("the refused create stored its deployment: %v", err)
+		}
+	})
+
+	runE(t, h, "Quota", func(x *esuite) {
+		major := x.publishVersion(true)
+		for i := range 2 {
+			e, d := x.newEnv(fmt.Sprint("env", i), major)
+			p := x.createParams(e, d)
+			p.Quota = 2
+			if _, err := x.s.CreateEnvironment(x.ctx, p); err != nil {
+				x.t.Fatal(err)
+			}
+		}
+		e, d := x.newEnv("env9", major)
+		p := x.createParams(e, d)
+		p.Quota = 2
+		_, err := x.s.CreateEnvironment(x.ctx, p)
+		wantErr(x.t, "CreateEnvironment over quota", err, store.ErrQuotaExceeded)
+	})
+
+	runE(t, h, "VersionMustBePublished", func(x *esuite) {
+		for _, major := range []string{x.publishVersion(false), "99"} {
+			e, d := x.newEnv("dev", major)
+			_, err := x.s.CreateEnvironment(x.ctx, x.createParams(e, d))
+			wantErr(x.t, "CreateEnvironment on "+major, err, store.ErrVersionUnusable)
+		}
+		if _, err := x.s.GetEnvironment(x.ctx, acctM, regionA, "dev"); !errors.Is(err, store.ErrNotFound) {
+			x.t.Fatalf("environment exists after refused creates: %v", err)
+		}
+	})
+
+	runE(t, h, "ConnectionMustHold", func(x *esuite) {
+		major := x.publishVersion(true)
+		c := store.Connection{ID: uid(900), Region: regionA, EnvironmentAccountID: acctE, ManagementAccountID: acctM,
+			EnvironmentName: "dev", RoleArn: "arn:aws:iam::" + acctE + ":role/r", Status: store.StatusPending, RequestedAt: at(1), LastModifiedAt: at(1)}
+		if _, _, err := x.s.CreateConnection(x.ctx, store.CreateConnectionParams{Connection: c, ARN: "arn:c", Quota: bigQuota, Now: at(1)}); err != nil {
+			x.t.Fatal(err)
+		}
+		link := &store.ConnectionLink{ID: c.ID, ManagementAccountID: acctM, EnvironmentAccountID: acctE, EnvironmentName: "dev"}
+		try := func(l *store.ConnectionLink) error {
+			e, d := x.newEnv("dev", major)
+			e.EnvironmentAccountConnectionID, e.EnvironmentAccountID, e.ProtonServiceRoleArn = c.ID, acctE, ""
+			p := x.createParams(e, d)
+			p.Connection = l
+			_, err := x.s.CreateEnvironment(x.ctx, p)
+			return err
+		}
+		wantErr(x.t, "link to a PENDING connection", try(link), store.ErrConnectionUnusable)
+		if _, err := x.s.TransitionConnection(x.ctx, store.TransitionParams{Region: regionA, ID: c.ID,
+			From: statuses(store.StatusPending), To: store.StatusConnected, Now: at(2)}); err != nil {
+			x.t.Fatal(err)
+		}
+		other := *link
+		other.EnvironmentName = "prod"
+		wantErr(x.t, "link naming another environment", try(&other), store.ErrConnectionUnusable)
+		if err := try(link); err != nil {
+			x.t.Fatalf("link to a CONNECTED connection: %v", err)
+		}
+		// The connection is now in use: a reject is refused.
+		_, err := x.s.TransitionConnection(x.ctx, store.TransitionParams{Region: regionA, ID: c.ID,
+			From: statuses(store.StatusConnected), To: store.StatusRejected, RequireUnused: true, Now: at(3)})
+		var inUse *store.InUseError
+		if !errors.As(err, &inUse) || inUse.Environment != "dev" {
+			x.t.Fatalf("reject of a used connection: %v", err)
+		}
+		if e := x.env("dev"); e.EnvironmentAccountConnectionID != c.ID || e.EnvironmentAccountID != acctE {
+			x.t.Fatalf("environment %+v", e)
+		}
+	})
+}
+
+func testEnvUpdate(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "ConditionalOnVersion", func(x *esuite) {
+		e, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
+		e = x.env("dev")
+		next := e
+		next.Description = "new"
+		got, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version})
+		if err != nil || got.Description != "new" || got.Version != e.Version+1 {
+			x.t.Fatalf("UpdateEnvironment: %+v, %v", got, err)
+		}
+		next.Description = "stale"
+		cur, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version})
+		wantErr(x.t, "stale UpdateEnvironment", err, store.ErrConditionFailed)
+		if cur.Description != "new" {
+			x.t.Fatalf("returned %+v, want the environment as it is now", cur)
+		}
+		next.Name = "nosuch"
+		_, err = x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: 1})
+		wantErr(x.t, "UpdateEnvironment of a missing environment", err, store.ErrNotFound)
+	})
+
+	runE(t, h, "RefusedLinkChangesNothing", func(x *esuite) {
+		e, _ := x.addEnv("dev")
+		next := e
+		next.MajorVersion = x.publishVersion(false)
+		_, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version,
+			Template: &store.VersionLink{TemplateName: envTemplate, MajorVersion: next.MajorVersion, MinorVersion: "0"}})
+		wantErr(x.t, "UpdateEnvironment to a draft", err, store.ErrVersionUnusable)
+		if got := x.env("dev"); got != e {
+			x.t.Fatalf("environment changed: %+v", got)
+		}
+	})
+	runE(t, h, "VersionLeftByAnUpdateInFlightStaysInUse", func(x *esuite) {
+		// A cancel sends the environment back to the version it is leaving,
+		// so that version must not be deleted while the update runs.
+		e, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
+		e = x.env("dev")
+		old := e.TemplateState
+		target := old
+		target.MajorVersion = x.publishVersion(true)
+		_, u := x.deploy(e, target)
+		var major int64
+		fmt.Sscan(old.MajorVersion, &major)
+		del := store.DeleteVersionParams{Key: store.VersionKey{
+			TemplateKey:   store.TemplateKey{Account: acctM, Region: regionA, Kind: store.EnvironmentTemplate, Name: envTemplate},
+			VersionNumber: store.VersionNumber{Major: major}},
+			ARN: "arn:old", Now: at(x.seq), Allow: func(store.TemplateVersion, []store.TemplateVersion) error { return nil }}
+		_, err := x.s.DeleteTemplateVersion(x.ctx, del)
+		var inUse *store.VersionInUseError
+		if !errors.As(err, &inUse) || inUse.Name != "dev" {
+			x.t.Fatalf("DeleteTemplateVersion of the version an update is leaving: %v, want in use by dev", err)
+		}
+		x.complete(x.mustLease("w", u.ID), "w", store.OutcomeSucceeded)
+		if _, err := x.s.DeleteTemplateVersion(x.ctx, del); err != nil {
+			x.t.Fatalf("DeleteTemplateVersion after the update finished: %v", err)
+		}
+	})
+}
+
+func (x *esuite) mustLease(owner, id string) store.Deployment {
+	x.t.Helper()
+	d, ok := x.lease(owner, at(x.seq))
+	if !ok || d.ID != id {
+		x.t.Fatalf("LeaseDeployment = %s (ok=%v), want %s", d.ID, ok, id)
+	}
+	return d
+}
+
+func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "Succeeded", func(x *esuite) {
+		_, d := x.addEnv("dev")
+		got := x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "b", Value: "2"}, store.Output{Key: "a", Value: "1"})
+		if got.Status != store.DeploySucceeded || got.Queued || got.LeaseOwner != "" || got.CompletedAt.IsZero() {
+			x.t.Fatalf("completed %+v", got)
+		}
+		e := x.env("dev")
+		if e.DeploymentStatus != store.DeploySucceeded || e.LastSucceededDeploymentID != d.ID || e.DeploymentStatusMessage != "msg SUCCEEDED" ||
+			!e.LastDeploymentSucceededAt.Equal(got.CompletedAt) {
+			x.t.Fatalf("environment %+v", e)
+		}
+		outs, _ := x.s.ListOutputs(x.ctx, regionA, d.ID)
+		if len(outs) != 2 || outs[0].Key != "a" || outs[1].Value != "2" {
+			x.t.Fatalf("outputs %v", outs)
+		}
+		_, err := x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, Outcome: store.OutcomeFailed, Now: at(99)})
+		wantErr(x.t, "second CompleteDeployment", err, store.ErrConditionFailed)
+		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: uid(999), Outcome: store.OutcomeFailed, Now: at(99)})
+		wantErr(x.t, "CompleteDeployment of an unknown id", err, store.ErrNotFound)
+	})
+
+	runE(t, h, "TagsNeedTheEnvironment", func(x *esuite) {
+		x.addEnv("dev")
+		tag := store.Tag{Key: "team", Value: "c"}
+		if err := x.s.TagResource(x.ctx, envARN("dev"), []store.Tag{tag}, 50); err != nil {
+			x.t.Fatalf("TagResource of an environment: %v", err)
+		}
+		err := x.s.TagResource(x.ctx, envARN("nosuch"), []store.Tag{tag}, 50)
+		wantErr(x.t, "TagResource of a missing environment", err, store.ErrNotFound)
+		if tags, err := x.s.ListTags(x.ctx, envARN("nosuch")); err != nil || len(tags) != 0 {
+			x.t.Fatalf("tags of a missing environment: %v, %v", tags, err)
+		}
+	})
+
+	runE(t, h, "CancelledUpdateRestoresInitialState", func(x *esuite) {
+		_, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
+		before := x.env("dev")
+		_, u := x.redeploy(before, "changed spec")
+		if x.env("dev").Spec != "changed spec" {
+			x.t.Fatal("the update did not take the new spec")
+		}
+		c, err := x.s.CancelDeployment(x.ctx, regionA, u.ID, at(x.seq))
+		if err != nil || c.Status != store.DeployCancelling || !c.Queued {
+			x.t.Fatalf("CancelDeployment: %+v, %v", c, err)
+		}
+		if st := x.env("dev").DeploymentStatus; st != store.DeployCancelling {
+			x.t.Fatalf("environment %s, want CANCELLING", st)
+		}
+		_, err = x.s.CancelDeployment(x.ctx, regionA, u.ID, at(x.seq))
+		wantErr(x.t, "second CancelDeployment", err, store.ErrConditionFailed)
+		x.complete(x.mustLease("w", u.ID), "w", store.OutcomeCancelled)
+		e := x.env("dev")
+		if e.DeploymentStatus != store.DeployCancelled || e.Spec != before.Spec || e.LastSucceededDeploymentID != d.ID {
+			x.t.Fatalf("environment after cancel %+v", e)
+		}
+	})
+
+	runE(t, h, "SelfManagedWaitsForNotification", func(x *esuite) {
+		e, d := x.newEnv("tf", x.publishVersion(true))
+		e.Mode, d.Mode, d.Queued = store.ModeSelfManaged, store.ModeSelfManaged, false
+		if _, err := x.s.CreateEnvironment(x.ctx, x.createParams(e, d)); err != nil {
+			x.t.Fatal(err)
+		}
+		if _, ok := x.lease("w", at(100)); ok {
+			x.t.Fatal("a self-managed deployment was leased")
+		}
+		msg := "applying"
+		if _, err := x.s.RecordOutputs(x.ctx, store.NotifyOutputsParams{Region: regionA, ID: d.ID, Message: &msg,
+			Outputs: []store.Output{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}, MaxOutputs: 2, Now: at(101)}); err != nil {
+			x.t.Fatal(err)
+		}
+		if x.env("tf").DeploymentStatusMessage != "applying" {
+			x.t.Fatal("message not recorded on the environment")
+		}
+		_, err := x.s.RecordOutputs(x.ctx, store.NotifyOutputsParams{Region: regionA, ID: d.ID,
+			Outputs: []store.Output{{Key: "c", Value: "3"}}, MaxOutputs: 2, Now: at(102)})
+		wantErr(x.t, "RecordOutputs over the limit", err, store.ErrTooManyOutputs)
+		if outs, _ := x.s.ListOutputs(x.ctx, regionA, d.ID); len(outs) != 2 {
+			x.t.Fatalf("outputs after a refused record: %v", outs)
+		}
+		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: "w", Outcome: store.OutcomeSucceeded, Now: at(103)})
+		wantErr(x.t, "CompleteDeployment with an owner that holds no lease", err, store.ErrLeaseLost)
+		x.complete(d, "", store.OutcomeSucceeded)
+		if x.env("tf").DeploymentStatus != store.DeploySucceeded {
+			x.t.Fatal("notification did not complete the deployment")
+		}
+	})
+
+	runE(t, h, "DeleteRemovesEverything", func(x *esuite) {
+		_, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "a", Value: "1"})
+		e := x.env("dev")
+		x.seq++
+		cur := e.TemplateState
+		del := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: "dev", TargetArn: envARN("dev"),
+			TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: e.CreatedAt, Action: store.ActionDelete, Mode: e.Mode,
+			Status: store.DeleteInProgress, CreatedAt: at(x.seq), LastModifiedAt: at(x.seq), InitialState: &cur, TargetState: cur, Queued: true}
+		next := e
+		next.DeploymentStatus, next.LastAttemptedDeploymentID = store.DeleteInProgress, del.ID
+		if _, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &del}); err != nil {
+			x.t.Fatal(err)
+		}
+		got := x.complete(x.mustLease("w", del.ID), "w", store.OutcomeSucceeded)
+		if got.Status != "DELETE_COMPLETE" {
+			x.t.Fatalf("delete deployment %s", got.Status)
+		}
+		if _, err := x.s.GetEnvironment(x.ctx, acctM, regionA, "dev"); !errors.Is(err, store.ErrNotFound) {
+			x.t.Fatalf("environment after delete: %v", err)
+		}
+		for _, id := range []string{d.ID, del.ID} {
+			if _, err := x.s.GetDeployment(x.ctx, regionA, id); !errors.Is(err, store.ErrNotFound) {
+				x.t.Fatalf("deployment %s after delete: %v", id, err)
+			}
+		}
+		if outs, _ := x.s.ListOutputs(x.ctx, regionA, d.ID); len(outs) != 0 {
+			x.t.Fatalf("outputs after delete: %v", outs)
+		}
+		if tags, _ := x.s.ListTags(x.ctx, envARN("dev")); len(tags) != 0 {
+			x.t.Fatalf("tags after delete: %v", tags)
+		}
+		when, err := x.s.GetEnvironmentTombstone(x.ctx, acctM, regionA, "dev")
+		if err != nil || !when.Equal(got.CompletedAt) {
+			x.t.Fatalf("tombstone %s, %v", when, err)
+		}
+		if err := x.s.PurgeEnvironmentTombstones(x.ctx, when.Add(time.Millisecond)); err != nil {
+			x.t.Fatal(err)
+		}
+		if _, err := x.s.GetEnvironmentTombstone(x.ctx, acctM, regionA, "dev"); !errors.Is(err, store.ErrNotFound) {
+			x.t.Fatalf("tombstone after purge: %v", err)
+		}
+	})
+}
+
+func testEnvJobs(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "LeaseIsExclusiveUntilItExpires", func(x *esuite) {
+		_, d1 := x.addEnv("one")
+		_, d2 := x.addEnv("two")
+		now := at(100)
+		a, _ := x.lease("a", now)
+		b, _ := x.lease("b", now)
+		if a.ID != d1.ID || b.ID != d2.ID || a.Attempts != 1 || a.LeaseOwner != "a" {
+			x.t.Fatalf("leased %s (%d) and %s, want the oldest first", a.ID, a.Attempts, b.ID)
+		}
+		if _, ok := x.lease("c", now.Add(30*time.Second)); ok {
+			x.t.Fatal("a leased deployment was leased again before its lease expired")
+		}
+		if _, err := x.s.RenewLease(x.ctx, regionA, d1.ID, "a", now.Add(5*time.Minute)); err != nil {
+			x.t.Fatal(err)
+		}
+		_, err := x.s.RenewLease(x.ctx, regionA, d1.ID, "b", now.Add(5*time.Minute))
+		wantErr(x.t, "RenewLease by another owner", err, store.ErrLeaseLost)
+		c, ok := x.lease("c", now.Add(2*time.Minute))
+		if !ok || c.ID != d2.ID || c.Attempts != 2 {
+			x.t.Fatalf("after expiry leased %s (attempts %d, ok %v), want %s", c.ID, c.Attempts, ok, d2.ID)
+		}
+		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d2.ID, LeaseOwner: "b", Outcome: store.OutcomeSucceeded, Now: now})
+		wantErr(x.t, "CompleteDeployment by the owner whose lease was taken over", err, store.ErrLeaseLost)
+		if err := x.s.ReleaseLease(x.ctx, regionA, d2.ID, "c"); err != nil {
+			x.t.Fatal(err)
+		}
+		r, ok := x.lease("d", now.Add(2*time.Minute))
+		if !ok || r.ID != d2.ID || r.Attempts != 2 {
+			x.t.Fatalf("after release leased %s (attempts %d, ok %v)", r.ID, r.Attempts, ok)
+		}
+		x.complete(r, "d", store.OutcomeFailed)
+		_, err = x.s.RenewLease(x.ctx, regionA, d2.ID, "d", now.Add(5*time.Minute))
+		wantErr(x.t, "RenewLease of a completed deployment", err, store.ErrLeaseLost)
+		if _, ok := x.lease("e", now.Add(time.Hour)); !ok {
+			x.t.Fatal("the first deployment was not leased again after its renewed lease expired")
+		}
+		if _, ok := x.lease("e", now.Add(time.Hour)); ok {
+			x.t.Fatal("a completed deployment is still queued")
+		}
+	})
+
+	if h.Reopen != nil {
+		runE(t, h, "QueueSurvivesReopen", func(x *esuite) {
+			_, d := x.addEnv("dev")
+			x.lease("a", at(100))
+			x.s = x.h.Reopen(x.t, x.s)
+			got, ok := x.lease("b", at(100).Add(2*time.Minute))
+			if !ok || got.ID != d.ID || got.Attempts != 2 {
+				x.t.Fatalf("after reopen leased %+v (ok %v)", got, ok)
+			}
+		})
+	}
+}
+
+func testEnvHistory(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "ListNewestFirstAndDelete", func(x *esuite) {
+		_, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
+		_, u1 := x.redeploy(x.env("dev"), "s1")
+		x.complete(x.mustLease("w", u1.ID), "w", store.OutcomeFailed)
+		_, u2 := x.redeploy(x.env("dev"), "s2")
+		x.addEnv("other")
+		all, err := x.s.ListDeployments(x.ctx, store.ListDeploymentsQuery{Account: acctM, Region: regionA, EnvironmentName: "dev", Limit: 10})
+		if err != nil {
+			x.t.Fatal(err)
+		}
+		if len(all) != 3 || all[0].ID != u2.ID || all[1].ID != u1.ID || all[2].ID != d.ID {
+			x.t.Fatalf("list order %v", []string{all[0].ID, all[1].ID, all[2].ID})
+		}
+		page, _ := x.s.ListDeployments(x.ctx, store.ListDeploymentsQuery{Account: acctM, Region: regionA, Limit: 10,
+			After: &store.DeploymentCursor{CreatedAt: all[0].CreatedAt, ID: all[0].ID}})
+		if len(page) != 2 || page[0].ID != u1.ID {
+			x.t.Fatalf("page after the newest: %d rows", len(page))
+		}
+		every, _ := x.s.ListDeployments(x.ctx, store.ListDeploymentsQuery{Account: acctM, Region: regionA, Limit: 10})
+		if len(every) != 4 {
+			x.t.Fatalf("account-wide list has %d deployments, want 4", len(every))
+		}
+		for _, id := range []string{u2.ID, d.ID} { // in flight; last succeeded
+			_, err := x.s.DeleteDeployment(x.ctx, regionA, id)
+			wantErr(x.t, "DeleteDeployment "+id, err, store.ErrConditionFailed)
+		}
+		if got, err := x.s.DeleteDeployment(x.ctx, regionA, u1.ID); err != nil || got.ID != u1.ID {
+			x.t.Fatalf("DeleteDeployment of an old failed deployment: %v", err)
+		}
+		_, err = x.s.DeleteDeployment(x.ctx, regionA, u1.ID)
+		wantErr(x.t, "second DeleteDeployment", err, store.ErrNotFound)
+		envs, _ := x.s.ListEnvironments(x.ctx, store.ListEnvironmentsQuery{Account: acctM, Region: regionA, Limit: 10})
+		if len(envs) != 2 || envs[0].Name != "dev" || envs[1].Name != "other" {
+			x.t.Fatalf("ListEnvironments: %d", len(envs))
+		}
+		envs, _ = x.s.ListEnvironments(x.ctx, store.ListEnvironmentsQuery{Account: acctM, Region: regionA, Limit: 10, After: "dev",
+			Templates: []store.TemplateFilter{{TemplateName: envTemplate, MajorVersion: x.env("other").MajorVersion}}})
+		if len(envs) != 1 || envs[0].Name != "other" {
+			x.t.Fatalf("filtered ListEnvironments: %d", len(envs))
+		}
+	})
+}
+
+func testEnvSettings(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "PartialUpdates", func(x *esuite) {
+		if a, err := x.s.GetAccountSettings(x.ctx, acctM, regionA); err != nil || a != (store.AccountSettings{}) {
+			x.t.Fatalf("initial settings %+v, %v", a, err)
+		}
+		role, repo := "arn:role", store.RepositoryBranch{Provider: "GITHUB", Name: "o/r", Branch: "main"}
+		if _, err := x.s.UpdateAccountSettings(x.ctx, acctM, regionA, store.AccountSettingsUpdate{PipelineServiceRoleArn: &role}); err != nil {
+			x.t.Fatal(err)
+		}
+		a, err := x.s.UpdateAccountSettings(x.ctx, acctM, regionA, store.AccountSettingsUpdate{PipelineProvisioningRepository: &repo})
+		if err != nil || a.PipelineServiceRoleArn != role || a.PipelineProvisioningRepository != repo {
+			x.t.Fatalf("settings %+v, %v", a, err)
+		}
+		if got, _ := x.s.GetAccountSettings(x.ctx, acctM, regionA); got != a {
+			x.t.Fatalf("GetAccountSettings = %+v, want %+v", got, a)
+		}
+		if got, _ := x.s.GetAccountSettings(x.ctx, acctM, regionB); got != (store.AccountSettings{}) {
+			x.t.Fatalf("settings leak to another region: %+v", got)
+		}
+	})
+}
+
+func testEnvConcurrency(t *testing.T, h EnvironmentsHarness) {
+	runE(t, h, "RacingLeasesHandOutEachOnce", func(x *esuite) {
+		const n = 6
+		for i := range n {
+			x.addEnv(fmt.Sprint("env", i))
+		}
+		var (
+			mu  sync.Mutex
+			got = map[string]int{}
+			wg  sync.WaitGroup
+		)
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					d, ok, err := x.s.LeaseDeployment(x.ctx, store.LeaseParams{Owner: fmt.Sprint("w", w), Until: at(1000), Now: at(500)})
+					if err != nil {
+						t.Errorf("LeaseDeployment: %v", err)
+						return
+					}
+					if !ok {
+						return
+					}
+					mu.Lock()
+					got[d.ID]++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(got) != n {
+			x.t.Fatalf("leased %d distinct deployments, want %d", len(got), n)
+		}
+		for id, c := range got {
+			if c != 1 {
+				x.t.Fatalf("deployment %s leased %d times", id, c)
+			}
+		}
+	})
+
+	runE(t, h, "RacingCreatesOfOneName", func(x *esuite) {
+		major := x.publishVersion(true)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			e, d := x.newEnv("dev", major)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = x.s.CreateEnvironment(x.ctx, x.createParams(e, d))
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				created++
+			case !errors.Is(err, store.ErrAlreadyExists):
+				x.t.Fatalf("CreateEnvironment: %v", err)
+			}
+		}
+		if created != 1 {
+			x.t.Fatalf("%d creates of one name succeeded", created)
+		}
+	})
+}

@@ -1,0 +1,132 @@
+package e2e
+
+// A deployment in flight when its server is killed ends in a terminal state
+// after a restart: the lease of the dead process expires and the new one
+// takes the deployment over, or gives it up after the configured attempts.
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/proton"
+	"github.com/aws/aws-sdk-go-v2/service/proton/types"
+	"github.com/openproton/openproton/internal/bundle/bundletest"
+)
+
+// envPublishTemplate writes the sample environment bundle into the bundle directory, registers
+// it as version 1.0 of a new template and publishes it.
+func envPublishTemplate(t *testing.T, c *proton.Client, bundles, name string) {
+	t.Helper()
+	ctx := context.Background()
+	bundletest.WriteObject(t, bundles, "bucket", name+".tar.gz", bundletest.EnvBundle(t))
+	if _, err := c.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String(name)}); err != nil {
+		t.Fatalf("CreateEnvironmentTemplate: %v", err)
+	}
+	_, err := c.CreateEnvironmentTemplateVersion(ctx, &proton.CreateEnvironmentTemplateVersionInput{
+		TemplateName: aws.String(name),
+		Source:       &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String("bucket"), Key: aws.String(name + ".tar.gz")}},
+	})
+	if err != nil {
+		t.Fatalf("CreateEnvironmentTemplateVersion: %v", err)
+	}
+	w := proton.NewEnvironmentTemplateVersionRegisteredWaiter(c, func(o *proton.EnvironmentTemplateVersionRegisteredWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second
+	})
+	key := &proton.GetEnvironmentTemplateVersionInput{TemplateName: aws.String(name), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
+	if err := w.Wait(ctx, key, time.Minute); err != nil {
+		t.Fatalf("version not registered: %v", err)
+	}
+	if _, err := c.UpdateEnvironmentTemplateVersion(ctx, &proton.UpdateEnvironmentTemplateVersionInput{
+		TemplateName: aws.String(name), MajorVersion: aws.String("1"), MinorVersion: aws.String("0"), Status: types.TemplateVersionStatusPublished,
+	}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+}
+
+// envWaitTerminal polls an environment until its deployment ends.
+func envWaitTerminal(t *testing.T, c *proton.Client, name string, within time.Duration) *types.Environment {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		out, err := c.GetEnvironment(context.Background(), &proton.GetEnvironmentInput{Name: aws.String(name)})
+		if err != nil {
+			t.Fatalf("GetEnvironment: %v", err)
+		}
+		switch out.Environment.DeploymentStatus {
+		case types.DeploymentStatusSucceeded, types.DeploymentStatusFailed, types.DeploymentStatusCancelled:
+			return out.Environment
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("environment %s still %s after %s", name, out.Environment.DeploymentStatus, within)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// envWithArg returns args with the value of flag replaced.
+func envWithArg(args []string, flag, value string) []string {
+	out := slices.Clone(args)
+	for i := range out {
+		if out[i] == flag && i+1 < len(out) {
+			out[i+1] = value
+		}
+	}
+	return out
+}
+
+// envKillDuringDeployment starts a server whose deployments never end by
+// themselves, creates an environment, kills the server while the deployment
+// runs, restarts it with restartArgs changed and returns the environment
+// once its deployment ended.
+func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) *types.Environment {
+	bundles := t.TempDir()
+	args := append([]string{"--bundle-dir", bundles, "--provisioner-delay", "1h", "--deployment-lease", "2s"}, extra...)
+	srv := connStartServer(t, args...)
+	acct := connAccount()
+	c := connClient(srv, acct, "us-east-1")
+	ctx := context.Background()
+	envPublishTemplate(t, c, bundles, "tpl")
+	_, err := c.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{
+		Name: aws.String("crash"), TemplateName: aws.String("tpl"), TemplateMajorVersion: aws.String("1"),
+		Spec: aws.String("proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.9.0.0/16\"\n"), ProtonServiceRoleArn: connRole(acct, "proton"),
+	})
+	if err != nil {
+		t.Fatalf("CreateEnvironment: %v", err)
+	}
+	// Let a worker lease the deployment and start its hour-long run.
+	deadline := time.Now().Add(10 * time.Second)
+	for !bytes.Contains([]byte(srv.Logs()), []byte("CreateEnvironment")) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	srv.Kill(t)
+	connHTTPClient.CloseIdleConnections()
+	srv.args = envWithArg(srv.args, flag, value)
+	srv.start(t)
+	return envWaitTerminal(t, c, "crash", 60*time.Second)
+}
+
+// TestEnvironmentDeploymentSurvivesKill: after a kill -9 the restarted
+// server (with a short provisioner delay) takes the deployment over and
+// completes it.
+func TestEnvironmentDeploymentSurvivesKill(t *testing.T) {
+	t.Parallel()
+	env := envKillDuringDeployment(t, "--provisioner-delay", "100ms")
+	if env.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Fatalf("deployment ended %s: %s", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+}
+
+// TestEnvironmentDeploymentGivesUp: with one attempt allowed, the deployment
+// that a killed server was running fails after the restart, with a message.
+func TestEnvironmentDeploymentGivesUp(t *testing.T) {
+	t.Parallel()
+	env := envKillDuringDeployment(t, "--provisioner-delay", "100ms", "--deployment-attempts", "1")
+	if env.DeploymentStatus != types.DeploymentStatusFailed || aws.ToString(env.DeploymentStatusMessage) == "" {
+		t.Fatalf("deployment ended %s (%q), want FAILED with a message", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+}
