@@ -181,18 +181,23 @@ func (r *Runner) runEngine(ctx context.Context, log *slog.Logger, d store.Deploy
 	return provision.Result{}, err
 }
 
-// heartbeat renews the lease every third of its length until stop closes,
-// and cancels the run when the lease is lost or a cancel was asked.
+// heartbeat renews the lease at once and then every third of its length
+// until stop closes, and cancels the run when the lease is lost or a cancel
+// was asked. The first renewal reads the status after the run became
+// interruptible: a cancel that committed between the lease and then found
+// no run to interrupt, and is seen here.
 func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, d store.Deployment, stop <-chan struct{}) {
 	t := time.NewTicker(r.lease / 3)
 	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		cur, err := r.store.RenewLease(ctx, d.Region, d.ID, r.owner, r.clock().Add(r.lease))
 		switch {

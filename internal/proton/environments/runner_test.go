@@ -202,6 +202,56 @@ func TestCancelStopsARunningUpdate(t *testing.T) {
 	}
 }
 
+// cancelOnRead is the store of a runner that sees a cancel arrive between
+// leasing a deployment and starting to run it: the cancel commits while the
+// run reads its environment, when there is no run yet to interrupt.
+type cancelOnRead struct {
+	*sqlite.Store
+	cancel func()
+}
+
+func (s cancelOnRead) GetEnvironment(ctx context.Context, account, region, name string) (store.Environment, error) {
+	s.cancel()
+	return s.Store.GetEnvironment(ctx, account, region, name)
+}
+
+func TestCancelBeforeTheRunStarts(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
+	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := false
+	st := cancelOnRead{Store: f.st, cancel: func() {
+		if cancelled {
+			return
+		}
+		cancelled = true
+		if _, err := f.svc.Cancel(t.Context(), caller, "dev"); err != nil {
+			t.Errorf("Cancel: %v", err)
+		}
+	}}
+	r := NewRunner(st, f.tmpl, provision.Emulate{Delay: time.Hour}, RunnerOptions{Owner: "runner"})
+	f.svc.interrupt = r.Interrupt
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.Step(t.Context())
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a deployment cancelled before its run started ran on")
+	}
+	if e := f.get(t, "dev"); e.DeploymentStatus != store.DeployCancelled {
+		t.Fatalf("after a cancel before the run started: %s %q", e.DeploymentStatus, e.DeploymentStatusMessage)
+	}
+}
+
 func TestUpdateDeploymentTypeRules(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
