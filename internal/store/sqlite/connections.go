@@ -17,8 +17,8 @@ const connectionColumns = `region, id, environment_account_id, management_accoun
 
 // connectionScanner reads rows of connectionColumns into one set of
 // destinations. Scan's arguments escape to the heap, so scanning into fresh
-// variables costs a connection-sized allocation and five more per row; a
-// page of 100 reuses one scanner instead.
+// variables costs a connection-sized allocation and five more per row. Pages
+// of connections are read packed instead (packed.go).
 type connectionScanner struct {
 	c                   store.Connection
 	status              string
@@ -327,7 +327,7 @@ func (s *Store) ListConnections(ctx context.Context, q store.ListConnectionsQuer
 	// saves growing the slice through seven copies.
 	out := make([]store.Connection, 0, min(q.Limit, 1024))
 	var b strings.Builder
-	b.WriteString(`SELECT ` + connectionColumns + ` FROM connections WHERE region = ? AND ` + party + ` = ?`)
+	b.WriteString(`SELECT ` + packedConnectionColumn + ` AS p FROM connections WHERE region = ? AND ` + party + ` = ?`)
 	args := []any{q.Region, q.Account}
 	if q.EnvironmentName != "" {
 		b.WriteString(` AND environment_name = ?`)
@@ -346,20 +346,13 @@ func (s *Store) ListConnections(ctx context.Context, q store.ListConnectionsQuer
 	b.WriteString(` ORDER BY requested_at_ms, id LIMIT ?`)
 	args = append(args, q.Limit)
 
-	rows, err := s.query(ctx, b.String(), args...)
-	if err != nil {
+	// One packed value for the whole page: see packed.go.
+	var packed string
+	if err := s.queryRow(ctx, packedPage(b.String()), args...).Scan(&packed); err != nil {
 		return nil, fmt.Errorf("sqlite: list connections: %w", err)
 	}
-	defer rows.Close()
-	sc := newConnectionScanner()
-	for rows.Next() {
-		c, err := sc.scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list connections: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := unpackPage(out, packed)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: list connections: %w", err)
 	}
 	return out, nil
