@@ -42,6 +42,10 @@ var raceScenarios = []raceScenario{
 	{"the quota under concurrent creates", raceQuota},
 	{"the tag limit under concurrent tags", raceTagLimit},
 	{"tags racing a delete", raceTagsDelete},
+	{"one client token from many clients (template version)", raceVersionToken},
+	{"concurrent updates of one environment", raceEnvUpdates},
+	{"update, cancel and delete racing on one environment", raceEnvUpdateCancelDelete},
+	{"the environment quota under concurrent creates", raceEnvQuotaCreates},
 }
 
 // TestRaces runs every race scenario for OPENPROTON_RACE_ROUNDS rounds
@@ -61,6 +65,7 @@ func TestRaces(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			args, spec := st.fresh(t)
+			args = append(args, raceEnvArgs(t, t.TempDir())...)
 			e := &raceEnv{srv: StartRaceServer(t, args...), db: storeDB(t, spec), mgmt: connAccount()}
 			t.Cleanup(connHTTPClient.CloseIdleConnections) // before the server stops
 			for _, sc := range raceScenarios {

@@ -15,12 +15,23 @@ import (
 )
 
 // storeTaggable lists, per ARN resource type, the query that returns the
-// (region, key) of every stored resource of that type, where key is what
-// follows the type in the ARN. A family whose resources take tags adds its
-// row; storeOrphanTags fails on tags of a type that has none, so a new
-// family cannot be left out of the check.
+// (account, region, key) of every stored resource of that type, as its ARN
+// names them: key is what follows the type. A family whose resources take
+// tags adds its row; storeOrphanTags fails on tags of a type that has none,
+// so a new family cannot be left out of the check. The queries run on both
+// stores.
 var storeTaggable = map[string]string{
-	"environment-account-connection": `SELECT region, id FROM connections`,
+	"environment-account-connection": `SELECT environment_account_id, region, id FROM connections`,
+	"environment":                    `SELECT account, region, name FROM environments`,
+	"environment-template":           storeTemplates("ENVIRONMENT"),
+	"service-template":               storeTemplates("SERVICE"),
+}
+
+// storeTemplates is the query of the templates of kind and their versions
+// ({name} and {name}:{major}.{minor}).
+func storeTemplates(kind string) string {
+	return `SELECT account, region, name FROM templates WHERE kind = '` + kind + `'
+		UNION ALL SELECT account, region, template_name || ':' || major || '.' || minor FROM template_versions WHERE kind = '` + kind + `'`
 }
 
 // storeDB opens a server's store directly: "sqlite:PATH" or a postgres://
@@ -62,18 +73,18 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	exists := map[string]bool{} // type/region/key
+	exists := map[string]bool{} // type/account/region/key
 	for typ, q := range storeTaggable {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {
 			t.Fatalf("store check, %s: %v", typ, err)
 		}
 		for rows.Next() {
-			var region, key string
-			if err := rows.Scan(&region, &key); err != nil {
+			var account, region, key string
+			if err := rows.Scan(&account, &region, &key); err != nil {
 				t.Fatalf("store check, %s: %v", typ, err)
 			}
-			exists[typ+"/"+region+"/"+key] = true
+			exists[typ+"/"+account+"/"+region+"/"+key] = true
 		}
 		if err := rows.Close(); err != nil {
 			t.Fatalf("store check, %s: %v", typ, err)
@@ -95,7 +106,7 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 		if _, known := storeTaggable[a.Type()]; !ok || !known {
 			t.Fatalf("store check: tags of %s, a resource type the check does not know; add it to storeTaggable", resource)
 		}
-		if !exists[a.Type()+"/"+a.Region+"/"+a.ID()] {
+		if !exists[a.Type()+"/"+a.Account+"/"+a.Region+"/"+a.ID()] {
 			orphans = append(orphans, fmt.Sprintf("%s (%d tags)", resource, n))
 		}
 	}
