@@ -88,8 +88,13 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	default:
 		return store.Environment{}, fault.New(fault.Conflict, "Environment %s has no deployment in progress to cancel (its status is %s).", name, e.DeploymentStatus)
 	}
+	// The environment, and its deployments with it, may be deleted between
+	// these reads: what is gone is not found, never an internal error.
 	d, err := s.store.GetDeployment(ctx, e.Region, e.LastAttemptedDeploymentID)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Environment{}, notFound(name)
+	case err != nil:
 		return store.Environment{}, family.Internal("get deployment", err)
 	}
 	if d.InitialState == nil {
@@ -99,6 +104,8 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	switch {
 	case errors.Is(err, store.ErrConditionFailed):
 		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s of environment %s is %s and can no longer be cancelled.", d.ID, name, d.Status)
+	case errors.Is(err, store.ErrNotFound):
+		return store.Environment{}, notFound(name)
 	case err != nil:
 		return store.Environment{}, family.Internal("cancel deployment", err)
 	}

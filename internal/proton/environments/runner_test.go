@@ -276,3 +276,49 @@ func TestUpdateDeploymentTypeRules(t *testing.T) {
 		}
 	}
 }
+
+// goneStore answers as the store does once an environment and its
+// deployments were deleted by another request: the deployment reads or
+// the cancel find nothing.
+type goneStore struct {
+	*sqlite.Store
+	getGone, cancelGone bool
+}
+
+func (s goneStore) GetDeployment(ctx context.Context, region, id string) (store.Deployment, error) {
+	if s.getGone {
+		return store.Deployment{}, store.ErrNotFound
+	}
+	return s.Store.GetDeployment(ctx, region, id)
+}
+
+func (s goneStore) CancelDeployment(ctx context.Context, region, id string, now time.Time) (store.Deployment, error) {
+	if s.cancelGone {
+		return store.Deployment{}, store.ErrNotFound
+	}
+	return s.Store.CancelDeployment(ctx, region, id, now)
+}
+
+func TestCancelOfAnEnvironmentDeletedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
+	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := pagetoken.New(pagetoken.NewRandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []goneStore{{Store: f.st, getGone: true}, {Store: f.st, cancelGone: true}} {
+		svc := New(st, f.tmpl, pages, Options{})
+		_, err := svc.Cancel(t.Context(), caller, "dev")
+		if !fault.Is(err, fault.NotFound) {
+			t.Errorf("cancel while the environment is deleted (deployment read gone %v, cancel gone %v): %v, want ResourceNotFoundException",
+				st.getGone, st.cancelGone, err)
+		}
+	}
+}
