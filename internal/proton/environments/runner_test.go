@@ -215,16 +215,24 @@ func (s cancelOnRead) GetEnvironment(ctx context.Context, account, region, name 
 	return s.Store.GetEnvironment(ctx, account, region, name)
 }
 
-func TestCancelBeforeTheRunStarts(t *testing.T) {
+// newUpdating returns a fixture whose environment name was deployed and
+// has an update queued, not yet run.
+func newUpdating(t *testing.T, name string) *fixture {
+	t.Helper()
 	f := newFixture(t)
-	f.create(t, "dev")
+	f.create(t, name)
 	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
-	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+	if _, err := f.svc.Update(t.Context(), caller, name, UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestCancelBeforeTheRunStarts(t *testing.T) {
+	f := newUpdating(t, "dev")
 	cancelled := false
 	st := cancelOnRead{Store: f.st, cancel: func() {
 		if cancelled {
@@ -300,15 +308,7 @@ func (s goneStore) CancelDeployment(ctx context.Context, region, id string, now 
 }
 
 func TestCancelOfAnEnvironmentDeletedMeanwhile(t *testing.T) {
-	f := newFixture(t)
-	f.create(t, "dev")
-	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
-	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
-		t.Fatal(err)
-	}
+	f := newUpdating(t, "dev")
 	pages, err := pagetoken.New(pagetoken.NewRandomKey())
 	if err != nil {
 		t.Fatal(err)
