@@ -78,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.IntVar(&rounds, "rounds", 3, "alternating measurements of the empty and the full store")
 	} else {
 		c.register(fs, 10*time.Second)
-		fs.StringVar(&scenarios, "scenarios", scenarios, "comma-separated scenario name prefixes: Get, List, Create, Accept")
+		fs.StringVar(&scenarios, "scenarios", scenarios, "comma-separated scenario name prefixes, each naming the first scenario it starts: Get, List, Create, Accept, Environment Get, Environment List (the last two are not in the default run)")
 		fs.StringVar(&profile, "profile", "", "directory for a CPU profile of openproton in each scenario (go tool pprof FILE)")
 		fs.IntVar(&coldStarts, "cold-starts", 5, "cold starts to time; 0 leaves the footprint out")
 	}

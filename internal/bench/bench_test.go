@@ -1,11 +1,15 @@
 package bench
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +83,13 @@ func TestEveryScenarioOnBothStores(t *testing.T) {
 		if row.Target != TargetCeiling && row.Ratio <= 0 {
 			t.Errorf("%s: ratio to the ceiling %v", name, row.Ratio)
 		}
+		// The environment scenarios measure their own operation only,
+		// not the connections' nor the setup's.
+		for prefix, op := range map[string]string{"Environment Get": opGetEnvironment, "Environment List": opListEnvironments} {
+			if strings.HasPrefix(row.Scenario, prefix) && (len(row.Ops) != 1 || row.Ops[op].Requests != row.Requests) {
+				t.Errorf("%s: measured %v, want %s only", name, row.Ops, op)
+			}
+		}
 		if strings.HasPrefix(row.Scenario, "Accept") {
 			for _, op := range []string{opCreate, opAccept, opReject} {
 				if row.Ops[op].Requests == 0 {
@@ -103,7 +114,7 @@ func TestEveryScenarioOnBothStores(t *testing.T) {
 	var md strings.Builder
 	rep.Markdown(&md)
 	for _, want := range []string{"| Target | Scenario | Requests/s |", TargetCeiling, TargetSQLite, TargetPostgreSQL,
-		"Accept/Reject mix", "Cold start", "| Target | Goal | Measured | Met |", "Get p99, SQLite"} {
+		"Accept/Reject mix", "Environment Get", "Environment List (page of 100)", "Cold start", "| Target | Goal | Measured | Met |", "Get p99, SQLite"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, md.String())
 		}
@@ -152,5 +163,51 @@ func TestCreateBodyIsTheAPIsShape(t *testing.T) {
 	want := `{"managementAccountId":"200000000000","environmentName":"env-1","roleArn":"arn:aws:iam::100000000000:role/bench-environment-role","clientToken":"tok"}`
 	if got != want {
 		t.Fatalf("createBody = %s, want %s", got, want)
+	}
+}
+
+func TestScenarioNamedTellsTheFamiliesApart(t *testing.T) {
+	for prefix, want := range map[string]string{
+		"Get": "Get", "List": "List (page of 100)", "Environment Get": "Environment Get",
+		"Environment List": "Environment List (page of 100)",
+	} {
+		if sc, ok := ScenarioNamed(prefix); !ok || sc.Name != want {
+			t.Errorf("ScenarioNamed(%q) = %q, %v; want %q", prefix, sc.Name, ok, want)
+		}
+	}
+	if sc, ok := ScenarioNamed("Template"); ok {
+		t.Errorf("ScenarioNamed(Template) = %q, want none", sc.Name)
+	}
+}
+
+func TestWriteBundlesWritesTheEnvironmentBundle(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteBundles(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, benchBundleBucket, benchBundleKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+	}
+	want := []string{"schema/schema.yaml", "infrastructure/manifest.yaml", "infrastructure/cloudformation.yaml"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("bundle holds %v, want %v", names, want)
 	}
 }

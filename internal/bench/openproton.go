@@ -29,6 +29,10 @@ type ServerConfig struct {
 	Dir         string // where the log goes
 	Name        string // names the log file
 	DebugListen bool   // serve profiles on a second loopback port
+	// BundleDir, when set, is the --bundle-dir of template bundles, and
+	// deployments then take --provisioner-delay 10ms, so that the
+	// environment scenarios' setup is quick.
+	BundleDir string
 }
 
 // Server is a running openproton process.
@@ -64,6 +68,9 @@ func spawnServer(cfg ServerConfig) (*Server, error) {
 		"--log-format", "json",
 		"--token-key", tokenKey,
 		"--quota-environment-account-connections", benchQuota,
+	}
+	if cfg.BundleDir != "" {
+		args = append(args, "--bundle-dir", cfg.BundleDir, "--provisioner-delay", benchProvisionDelay)
 	}
 	s := &Server{}
 	if cfg.DebugListen {

@@ -80,6 +80,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := accounts.WriteCredentials(creds); err != nil {
 		return nil, err
 	}
+	bundles := filepath.Join(o.Dir, "bundles")
+	if err := WriteBundles(bundles); err != nil {
+		return nil, err
+	}
 
 	ceiling := func(label string) error {
 		fmt.Fprintf(o.Log, "== ceiling (%s) ...\n", label)
@@ -116,7 +120,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			res, err := runScenario(ctx, o, sc, ServerConfig{Binary: o.Binary, Store: store, Credentials: creds, Dir: o.Dir, Name: name}, accounts)
+			res, err := runScenario(ctx, o, sc, ServerConfig{Binary: o.Binary, Store: store, Credentials: creds, Dir: o.Dir, Name: name, BundleDir: bundles}, accounts)
 			drop()
 			if err != nil {
 				return nil, fmt.Errorf("%s, %s: %w", b.target, sc.Name, err)

@@ -37,6 +37,8 @@ func Scenarios() []Scenario {
 		{Name: "List (page of 100)", Description: "ListEnvironmentAccountConnections answering a full page of 100, as the management account", Prepare: prepareList},
 		{Name: "Create (durable)", Description: "CreateEnvironmentAccountConnection with a client token, each request from the next of 1,000 environment accounts", Prepare: prepareCreate},
 		{Name: "Accept/Reject mix", Description: "each connection repeats Create, Accept, Reject of one connection (2/3 of the requests are Accept or Reject)", Prepare: prepareMix},
+		{Name: "Environment Get", Description: "GetEnvironment of one of 100 deployed environments, as their account", Prepare: prepareEnvGet},
+		{Name: "Environment List (page of 100)", Description: "ListEnvironments answering a full page of 100 deployed environments, as their account", Prepare: prepareEnvList},
 	}
 }
 
