@@ -206,7 +206,7 @@ func TestWriteBundlesWritesTheEnvironmentBundle(t *testing.T) {
 		}
 		names = append(names, h.Name)
 	}
-	want := []string{"schema/schema.yaml", "infrastructure/manifest.yaml", "infrastructure/cloudformation.yaml"}
+	want := []string{"infrastructure/cloudformation.yaml", "infrastructure/manifest.yaml", "schema/schema.yaml"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("bundle holds %v, want %v", names, want)
 	}

@@ -1,9 +1,6 @@
 package bench
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/openproton/openproton/internal/bundle/bundletest"
 )
 
 // The operations of the environment scenarios and their setup.
@@ -37,65 +36,18 @@ const (
 	benchSetupPollPeriod = 50 * time.Millisecond
 )
 
-// envBundleFiles are the files of the environment template bundle the
-// environment scenarios register: one optional input with a default, and
-// a CloudFormation template that renders it.
-var envBundleFiles = []struct{ name, body string }{
-	{"schema/schema.yaml", `schema:
-  format:
-    openapi: "3.0.0"
-  environment_input_type: "EnvInput"
-  types:
-    EnvInput:
-      type: object
-      properties:
-        vpc_cidr:
-          type: string
-          default: "10.0.0.0/16"
-`},
-	{"infrastructure/manifest.yaml", `infrastructure:
-  templates:
-    - file: "cloudformation.yaml"
-      rendering_engine: jinja
-      template_language: cloudformation
-`},
-	{"infrastructure/cloudformation.yaml", `Resources:
-  VPC:
-    Type: AWS::EC2::VPC
-    Properties:
-      CidrBlock: '{{ environment.inputs.vpc_cidr }}'
-Outputs:
-  Name:
-    Value: '{{ environment.name }}'
-`},
-}
-
 // WriteBundles writes the environment template bundle where a server
 // started with --bundle-dir dir reads s3://bench-bundles/environment.tar.gz.
 func WriteBundles(dir string) error {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, f := range envBundleFiles {
-		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := tw.Write([]byte(f.body)); err != nil {
-			return err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
+	data, err := bundletest.Build(bundletest.Entries(bundletest.EnvFiles())...)
+	if err != nil {
 		return err
 	}
 	path := filepath.Join(dir, benchBundleBucket, benchBundleKey)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o644)
+	return os.WriteFile(path, data, 0o644)
 }
 
 // envName is the name of the i-th seeded environment.

@@ -27,6 +27,15 @@ func File(name, body string) Entry { return Entry{Name: name, Body: body} }
 // TarGz builds a gzipped tar of entries, in the given order.
 func TarGz(t testing.TB, entries ...Entry) []byte {
 	t.Helper()
+	data, err := Build(entries...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// Build is TarGz for callers without a testing.TB (the benchmark harness).
+func Build(entries ...Entry) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
@@ -44,32 +53,38 @@ func TarGz(t testing.TB, entries ...Entry) []byte {
 			hdr.Size = int64(len(e.Body))
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		if typ == tar.TypeReg {
 			if _, err := tw.Write([]byte(e.Body)); err != nil {
-				t.Fatal(err)
+				return nil, err
 			}
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
+}
+
+// Entries are the entries of files (path → content), in path order so that
+// the same map always gives the same archive.
+func Entries(files map[string]string) []Entry {
+	entries := make([]Entry, 0, len(files))
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		entries = append(entries, File(name, files[name]))
+	}
+	return entries
 }
 
 // Map builds a gzipped tar of files (path → content), in path order so that
 // the same map always gives the same archive.
 func Map(t testing.TB, files map[string]string) []byte {
 	t.Helper()
-	entries := make([]Entry, 0, len(files))
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		entries = append(entries, File(name, files[name]))
-	}
-	return TarGz(t, entries...)
+	return TarGz(t, Entries(files)...)
 }
 
 // Gzip compresses raw bytes, for archives that are gzip but not tar.
