@@ -26,13 +26,14 @@ func (v *Violations) Err() error {
 	return &fault.Error{Code: fault.Validation, Message: strconv.Itoa(len(v.items)) + " validation errors detected: " + strings.Join(v.items, "; ")}
 }
 
-// add records one violation. Sensitive values are left out of the message.
+// add records one violation. Sensitive values are left out of the message;
+// others are quoted cut to fault.MaxEcho bytes.
 func (v *Violations) add(path, value string, sensitive bool, constraint string) {
 	if sensitive {
 		v.items = append(v.items, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", path, constraint))
 		return
 	}
-	v.items = append(v.items, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint))
+	v.items = append(v.items, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", fault.Echo(value), path, constraint))
 }
 
 func (v *Violations) null(path string) {
