@@ -1,35 +1,10 @@
 package environments
 
 import (
-	"context"
 	"testing"
 
-	"github.com/openproton/openproton/internal/bundle/bundletest"
 	"github.com/openproton/openproton/internal/fault"
-	"github.com/openproton/openproton/internal/proton/templates"
-	"github.com/openproton/openproton/internal/store"
 )
-
-// sampleSource serves the sample environment bundle for every object.
-type sampleSource struct{ data []byte }
-
-func (s sampleSource) Fetch(context.Context, string, string) ([]byte, error) { return s.data, nil }
-
-// draft registers a new version of template "vpc" in major ("" for a new
-// major) and leaves it DRAFT.
-func (f *fixture) draft(t *testing.T, major string) store.TemplateVersion {
-	t.Helper()
-	v, err := f.tmpl.CreateVersion(t.Context(), caller, templates.CreateVersionInput{Kind: store.EnvironmentTemplate,
-		TemplateName: "vpc", MajorVersion: major, Bucket: "bundles", Key: "env.tar.gz"})
-	if err != nil {
-		t.Fatalf("CreateVersion: %v", err)
-	}
-	reg := templates.NewRegistrar(f.st, sampleSource{bundletest.EnvBundle(t)}, templates.RegistrarOptions{Owner: "test"})
-	if found, err := reg.Step(t.Context()); !found || err != nil {
-		t.Fatalf("register: %v %v", found, err)
-	}
-	return v
-}
 
 // TestDraftHintsSayWhatWorks follows a user who has only a DRAFT in a
 // major: every refusal on the way says to publish it, and none suggests
