@@ -51,16 +51,7 @@ func TestNotifyConflicts(t *testing.T) {
 	for _, st := range relStores {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
-			args, _ := st.fresh(t)
-			bundles := t.TempDir()
-			isoWriteBundles(t, bundles)
-			srv := connStartServer(t, append(args, "--bundle-dir", bundles, "--provisioner-delay", "100ms")...)
-			t.Cleanup(func() { connNo5xx(t, srv) })
-			ctx := connCtx(t)
-			fx, err := isoBuildWorld(ctx, srv, true)
-			if err != nil {
-				t.Fatal(err)
-			}
+			srv, ctx, fx := isoWorldServer(t, st)
 			m := connClient(srv, fx.owner, "us-east-1")
 			e := connClient(srv, fx.other, "us-east-1")
 			managed, err := m.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String(isoEnvName)})
