@@ -4,6 +4,7 @@
 //
 //	openproton serve [flags]   run the server (openproton serve -h lists the flags)
 //	openproton version         print the version
+//	openproton help [command]  print this help, or a command's
 package main
 
 import (
@@ -13,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,9 +26,22 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// help is the top-level help: the commands, one line each.
+const help = `openproton is a self-hosted server that speaks the AWS Proton API.
+
+Usage: openproton <command> [arguments]
+
+Commands:
+  serve [flags]    run the server; openproton serve -h lists its flags
+  version          print the version
+  help [command]   print this help, or a command's
+
+Documentation: README.md and docs/ (docs/configuration.md lists every setting of serve).
+`
+
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: openproton serve [flags] | openproton version")
+		fmt.Fprintln(stderr, "openproton: no command given; openproton help lists the commands")
 		return 2
 	}
 	switch args[0] {
@@ -37,9 +50,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "serve":
 		return serve(args[1:], stderr)
+	case "help", "-h", "-help", "--help":
+		return helpCommand(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "openproton: unknown command %q (use serve or version)\n", args[0])
+	fmt.Fprintf(stderr, "openproton: unknown command %q; openproton help lists the commands\n", args[0])
 	return 2
+}
+
+// helpCommand prints the top-level help, or the help of the command named.
+func helpCommand(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, help)
+	case args[0] == "serve":
+		server.Usage(stdout)
+	case args[0] == "version":
+		fmt.Fprintln(stdout, "usage: openproton version\n\nPrints the version of this openproton binary.")
+	case args[0] == "help":
+		fmt.Fprint(stdout, help)
+	default:
+		fmt.Fprintf(stderr, "openproton: unknown command %q; openproton help lists the commands\n", args[0])
+		return 2
+	}
+	return 0
 }
 
 // defaultGCPercent is the garbage collector's GOGC unless the environment
@@ -72,12 +105,16 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := cfg.Listener()
 	if err != nil {
-		fmt.Fprintln(stderr, "openproton: invalid --listen:", err)
-		return 1
+		fmt.Fprintln(stderr, "openproton:", err)
+		return 2
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
+		if server.InvalidSetting(err) {
+			fmt.Fprintln(stderr, "openproton:", err)
+			return 2
+		}
 		log.Error("server stopped", "error", err)
 		return 1
 	}

@@ -26,13 +26,24 @@ func (v *Violations) Err() error {
 	return &fault.Error{Code: fault.Validation, Message: strconv.Itoa(len(v.items)) + " validation errors detected: " + strings.Join(v.items, "; ")}
 }
 
-// add records one violation. Sensitive values are left out of the message.
+// add records one violation. Sensitive values, and values holding U+0000,
+// are left out of the message; others are quoted cut to fault.MaxEcho bytes.
 func (v *Violations) add(path, value string, sensitive bool, constraint string) {
-	if sensitive {
+	if sensitive || strings.IndexByte(value, 0) >= 0 {
 		v.items = append(v.items, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", path, constraint))
 		return
 	}
-	v.items = append(v.items, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint))
+	v.items = append(v.items, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", fault.Echo(value), path, constraint))
+}
+
+// text refuses U+0000 in any string member. The model allows it, but
+// PostgreSQL cannot store it in text and SQLite would, so the two stores
+// would answer differently; no Proton client sends it. Refusing it here, for
+// every string of every input, keeps it out of every store.
+func (v *Violations) text(path, value string) {
+	if strings.IndexByte(value, 0) >= 0 {
+		v.add(path, value, true, "Member must not contain the character U+0000 (NUL)")
+	}
 }
 
 func (v *Violations) null(path string) {

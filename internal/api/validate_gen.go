@@ -25,6 +25,7 @@ var (
 )
 
 func checkArn(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 200)
 	if !patternArn.MatchString(value) {
 		v.pattern(path, value, false, patternArn.String())
@@ -32,12 +33,14 @@ func checkArn(v *Violations, path string, value string) {
 }
 
 func checkAwsAccountId(v *Violations, path string, value string) {
+	v.text(path, value)
 	if !patternAwsAccountId.MatchString(value) {
 		v.pattern(path, value, false, patternAwsAccountId.String())
 	}
 }
 
 func checkClientToken(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 0, 64)
 	if !patternClientToken.MatchString(value) {
 		v.pattern(path, value, false, patternClientToken.String())
@@ -55,42 +58,51 @@ func checkCompatibleEnvironmentTemplateInputList(v *Violations, path string, val
 }
 
 func checkComponentDeploymentUpdateType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ComponentDeploymentUpdateTypeValues())
 }
 
 func checkDeploymentId(v *Violations, path string, value string) {
+	v.text(path, value)
 	if !patternDeploymentId.MatchString(value) {
 		v.pattern(path, value, false, patternDeploymentId.String())
 	}
 }
 
 func checkDeploymentUpdateType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, DeploymentUpdateTypeValues())
 }
 
 func checkDescription(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 0, 500)
 }
 
 func checkDisplayName(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 1, 100)
 }
 
 func checkEmptyNextToken(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 0, 0)
 }
 
 func checkEnvironmentAccountConnectionId(v *Violations, path string, value string) {
+	v.text(path, value)
 	if !patternEnvironmentAccountConnectionId.MatchString(value) {
 		v.pattern(path, value, false, patternEnvironmentAccountConnectionId.String())
 	}
 }
 
 func checkEnvironmentAccountConnectionRequesterAccountType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, EnvironmentAccountConnectionRequesterAccountTypeValues())
 }
 
 func checkEnvironmentAccountConnectionStatus(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, EnvironmentAccountConnectionStatusValues())
 }
 
@@ -109,10 +121,12 @@ func checkEnvironmentTemplateFilterList(v *Violations, path string, value []Envi
 }
 
 func checkGitBranchName(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 200)
 }
 
 func checkListServiceInstancesFilterBy(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ListServiceInstancesFilterByValues())
 }
 
@@ -123,7 +137,12 @@ func checkListServiceInstancesFilterList(v *Violations, path string, value []Lis
 	}
 }
 
+func checkListServiceInstancesFilterValue(v *Violations, path string, value string) {
+	v.text(path, value)
+}
+
 func checkListServiceInstancesSortBy(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ListServiceInstancesSortByValues())
 }
 
@@ -132,6 +151,7 @@ func checkMaxPageResults(v *Violations, path string, value int64) {
 }
 
 func checkNextToken(v *Violations, path string, value string) {
+	v.text(path, value)
 	if !patternNextToken.MatchString(value) {
 		v.pattern(path, value, false, patternNextToken.String())
 	}
@@ -148,30 +168,37 @@ func checkNotifyResourceDeploymentStatusChangeInputOutputsList(v *Violations, pa
 }
 
 func checkNotifyResourceDeploymentStatusChangeInputStatusMessageString(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 0, 5000)
 }
 
 func checkOpsFilePath(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 4096)
 }
 
 func checkOutputKey(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 1024)
 }
 
 func checkOutputValueString(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 1024)
 }
 
 func checkProvisioning(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ProvisioningValues())
 }
 
 func checkRepositoryId(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 200)
 }
 
 func checkRepositoryName(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 100)
 	if !patternRepositoryName.MatchString(value) {
 		v.pattern(path, value, false, patternRepositoryName.String())
@@ -179,14 +206,17 @@ func checkRepositoryName(v *Violations, path string, value string) {
 }
 
 func checkRepositoryProvider(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, RepositoryProviderValues())
 }
 
 func checkResourceDeploymentStatus(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ResourceDeploymentStatusValues())
 }
 
 func checkResourceName(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 100)
 	if !patternResourceName.MatchString(value) {
 		v.pattern(path, value, false, patternResourceName.String())
@@ -194,6 +224,7 @@ func checkResourceName(v *Violations, path string, value string) {
 }
 
 func checkResourceNameOrEmpty(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 0, 100)
 	if !patternResourceNameOrEmpty.MatchString(value) {
 		v.pattern(path, value, false, patternResourceNameOrEmpty.String())
@@ -201,6 +232,7 @@ func checkResourceNameOrEmpty(v *Violations, path string, value string) {
 }
 
 func checkRoleArn(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 2048)
 	if !patternRoleArn.MatchString(value) {
 		v.pattern(path, value, false, patternRoleArn.String())
@@ -208,6 +240,7 @@ func checkRoleArn(v *Violations, path string, value string) {
 }
 
 func checkRoleArnOrEmptyString(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 0, 2048)
 	if !patternRoleArnOrEmptyString.MatchString(value) {
 		v.pattern(path, value, false, patternRoleArnOrEmptyString.String())
@@ -215,6 +248,7 @@ func checkRoleArnOrEmptyString(v *Violations, path string, value string) {
 }
 
 func checkS3Bucket(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 3, 63)
 	if !patternS3Bucket.MatchString(value) {
 		v.pattern(path, value, false, patternS3Bucket.String())
@@ -222,6 +256,7 @@ func checkS3Bucket(v *Violations, path string, value string) {
 }
 
 func checkS3Key(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 1024)
 }
 
@@ -233,26 +268,36 @@ func checkServiceTemplateSupportedComponentSourceInputList(v *Violations, path s
 }
 
 func checkServiceTemplateSupportedComponentSourceType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, ServiceTemplateSupportedComponentSourceTypeValues())
 }
 
 func checkSortOrder(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, SortOrderValues())
 }
 
 func checkSpecContents(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 1, 51200)
 }
 
+func checkString(v *Violations, path string, value string) {
+	v.text(path, value)
+}
+
 func checkSubdirectory(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 4096)
 }
 
 func checkSyncType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, SyncTypeValues())
 }
 
 func checkTagKey(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 128)
 }
 
@@ -277,22 +322,27 @@ func checkTagList(v *Violations, path string, value []Tag) {
 }
 
 func checkTagValue(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 0, 256)
 }
 
 func checkTemplateFileContents(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 1, 51200)
 }
 
 func checkTemplateManifestContents(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, true, runeCount(value), 1, 1024)
 }
 
 func checkTemplateType(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, TemplateTypeValues())
 }
 
 func checkTemplateVersionPart(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.length(path, value, false, runeCount(value), 1, 20)
 	if !patternTemplateVersionPart.MatchString(value) {
 		v.pattern(path, value, false, patternTemplateVersionPart.String())
@@ -300,6 +350,7 @@ func checkTemplateVersionPart(v *Violations, path string, value string) {
 }
 
 func checkTemplateVersionStatus(v *Violations, path string, value string) {
+	v.text(path, value)
 	v.enum(path, value, false, TemplateVersionStatusValues())
 }
 
@@ -1310,6 +1361,9 @@ func (s *ListServiceInstancesFilter) validate(v *Violations, path string) {
 	if s.Key != nil {
 		checkListServiceInstancesFilterBy(v, path+"key", *s.Key)
 	}
+	if s.Value != nil {
+		checkListServiceInstancesFilterValue(v, path+"value", *s.Value)
+	}
 }
 
 func (s *ListServiceInstancesInput) validate(v *Violations, path string) {
@@ -1396,6 +1450,9 @@ func (s *ListServicesInput) validate(v *Violations, path string) {
 func (s *ListTagsForResourceInput) validate(v *Violations, path string) {
 	if s.MaxResults != nil {
 		checkMaxPageResults(v, path+"maxResults", int64(*s.MaxResults))
+	}
+	if s.NextToken != nil {
+		checkString(v, path+"nextToken", *s.NextToken)
 	}
 	if s.ResourceArn == nil {
 		v.null(path + "resourceArn")
@@ -1733,9 +1790,13 @@ func (s *UpdateServicePipelineInput) validate(v *Violations, path string) {
 func (s *UpdateServiceSyncBlockerInput) validate(v *Violations, path string) {
 	if s.Id == nil {
 		v.null(path + "id")
+	} else {
+		checkString(v, path+"id", *s.Id)
 	}
 	if s.ResolvedReason == nil {
 		v.null(path + "resolvedReason")
+	} else {
+		checkString(v, path+"resolvedReason", *s.ResolvedReason)
 	}
 }
 

@@ -102,10 +102,10 @@ func encode(b []byte, out any) ([]byte, error) {
 
 func (h *Handler) serve(r *http.Request, info *RequestInfo) (any, error) {
 	if r.URL.Path != "/" {
-		return nil, fault.New(fault.UnknownOperation, "No operation is served at path %q; the Proton API is served at /.", r.URL.Path)
+		return nil, fault.New(fault.UnknownOperation, "No operation is served at path %q; the Proton API is served at /.", fault.Echo(r.URL.Path))
 	}
 	if r.Method != http.MethodPost {
-		return nil, fault.New(fault.MethodNotAllowed, "The Proton API accepts only POST requests, not %s.", r.Method)
+		return nil, fault.New(fault.MethodNotAllowed, "The Proton API accepts only POST requests, not %s.", fault.Echo(r.Method))
 	}
 	target := r.Header.Get("X-Amz-Target")
 	if target == "" {
@@ -114,7 +114,7 @@ func (h *Handler) serve(r *http.Request, info *RequestInfo) (any, error) {
 	name, ok := strings.CutPrefix(target, TargetPrefix)
 	op, known := api.LookupOperation(name)
 	if !ok || !known {
-		return nil, fault.New(fault.UnknownOperation, "Unknown operation %q.", target)
+		return nil, fault.New(fault.UnknownOperation, "Unknown operation %q.", fault.Echo(target))
 	}
 	info.Operation = op.Name
 

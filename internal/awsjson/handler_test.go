@@ -184,6 +184,25 @@ func TestProtocolErrorsNeverReachTheHandler(t *testing.T) {
 	}
 }
 
+// TestFrontEndEchoesAreCut quotes a client's path and target cut to 256
+// bytes and "...", as every echoed value is.
+func TestFrontEndEchoesAreCut(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	for _, c := range []struct {
+		opts reqOpts
+		want string
+	}{
+		{reqOpts{path: "/" + long}, `No operation is served at path "/` + long[:255] + `..."; the Proton API is served at /.`},
+		{reqOpts{target: TargetPrefix + long}, `Unknown operation "` + (TargetPrefix + long)[:256] + `...".`},
+	} {
+		h, _ := newHandler(t)
+		_, we := serve(t, h, request(t, c.opts))
+		if we.Message != c.want {
+			t.Errorf("message (%d bytes) = %.400q, want %.400q", len(we.Message), we.Message, c.want)
+		}
+	}
+}
+
 func TestSignedRequestReachesHandler(t *testing.T) {
 	h, rec := newHandler(t)
 	w, _ := serve(t, h, request(t, reqOpts{body: `{"id":"` + testID + `","unknownMember":true}`, region: "eu-west-1"}))

@@ -107,13 +107,50 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// tarMagicAt is where a ustar, PAX or GNU tar header carries its magic
+// ("ustar"); tarHeaderBytes is the size of a header block.
+const (
+	tarMagicAt     = 257
+	tarHeaderBytes = 512
+)
+
+// headReader keeps the first header block of the decompressed stream and
+// notes whether that stream ended cleanly (gzip checked its checksum), so
+// that an archive that ends early can be told apart from content that is no
+// tar at all.
+type headReader struct {
+	r     io.Reader
+	head  []byte
+	ended bool
+}
+
+func (h *headReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if room := tarHeaderBytes - len(h.head); room > 0 {
+		h.head = append(h.head, p[:min(n, room)]...)
+	}
+	if errors.Is(err, io.EOF) {
+		h.ended = true
+	}
+	return n, err
+}
+
+// notTar reports whether a stream that ended before its first entry was
+// complete holds something other than a tar archive: its gzip data is whole
+// and its first bytes carry no tar header magic. A tar cut short keeps its
+// magic (or ends inside the gzip stream, which gzip reports as unexpected).
+func (h *headReader) notTar() bool {
+	return h.ended && (len(h.head) < tarMagicAt+len("ustar") || !bytes.HasPrefix(h.head[tarMagicAt:], []byte("ustar")))
+}
+
 // readArchive decompresses and untars data, checking every entry.
 func readArchive(data []byte) ([]File, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, problemf("bundle is not gzip-compressed; a template bundle is a .tar.gz file")
 	}
-	br := &boundedReader{r: zr, left: MaxUncompressedBytes}
+	hr := &headReader{r: zr}
+	br := &boundedReader{r: hr, left: MaxUncompressedBytes}
 	tr := tar.NewReader(br)
 	var files []File
 	count := 0
@@ -121,6 +158,9 @@ func readArchive(data []byte) ([]File, error) {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if entries == 0 && errors.Is(err, io.ErrUnexpectedEOF) && hr.notTar() {
+			return nil, problemf("bundle is not a tar archive (a template bundle is a gzipped tar file): its %d bytes of content are not a tar header", len(hr.head))
 		}
 		if err != nil {
 			return nil, archiveFault(err, entries)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/openproton/openproton/internal/fault"
 	"gopkg.in/yaml.v3"
 )
 
@@ -113,7 +114,7 @@ func (s *Schema) instances(v any, probs *[]string) []InstanceSpec {
 		}
 		for _, k := range sortedKeys(m) {
 			if k != "name" && k != "environment" && k != "spec" {
-				*probs = append(*probs, fmt.Sprintf("%s: unknown key %q; an instance has name, environment and spec", where, k))
+				*probs = append(*probs, fmt.Sprintf("%s: unknown key %q; an instance has name, environment and spec", where, fault.Echo(k)))
 			}
 		}
 		inst := InstanceSpec{
@@ -176,17 +177,19 @@ func parseSpec(spec, kind string, keys ...string) (map[string]any, error) {
 	}
 	for _, k := range sortedKeys(m) {
 		if k != "proton" && !contains(keys, k) {
-			return nil, problemf("spec: unknown key %q; a%s %s has %s", k, article(kind), kind, joinAnd(append([]string{"proton"}, keys...)))
+			return nil, problemf("spec: unknown key %q; a%s %s has %s", fault.Echo(k), article(kind), kind, joinAnd(append([]string{"proton"}, keys...)))
 		}
 	}
 	return m, nil
 }
 
+// describeValue quotes a value of the user's spec for a message, cut as
+// every echoed value is.
 func describeValue(v any) string {
 	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
+		return fmt.Sprintf("%q", fault.Echo(s))
 	}
-	return fmt.Sprintf("%v", v)
+	return fault.Echo(fmt.Sprintf("%v", v))
 }
 
 func joinAnd(keys []string) string {

@@ -129,6 +129,7 @@ func TestSpecDocumentProblems(t *testing.T) {
 		{"duplicate key", "proton: EnvironmentSpec\nspec:\n  a: 1\n  a: 2\n", false, `spec: line 4: key "a" appears twice`},
 		{"too long", "proton: EnvironmentSpec\n#" + strings.Repeat("é", MaxSpecChars), false, "spec is 51225 characters; at most 51200 are allowed"},
 		{"infinite number", "proton: EnvironmentSpec\nspec:\n  ratio: .inf\n", false, "spec: line 3: numbers must be finite"},
+		{"long wrong proton", "proton: " + strings.Repeat("k", 5000) + "\n", false, `spec: proton must be EnvironmentSpec, not "` + strings.Repeat("k", 256) + `..."`},
 		{"custom tag", "proton: EnvironmentSpec\nspec:\n  ratio: !Ref x\n", false, "spec: line 3: unsupported YAML tag !Ref"},
 	}
 	for _, tc := range tests {

@@ -52,12 +52,20 @@ func cleanYAMLError(err error) string {
 // when a document is not valid YAML or when more than one is found and
 // single is set. The parser has panicked on hostile input in the past, so a
 // panic is turned into an error rather than trusted not to happen.
+//
+// Text holding U+0000, raw or written as a YAML escape ("\0"), is refused
+// with its line: PostgreSQL cannot store it in text, and the values of a
+// schema, manifest, template or spec end up stored (defaults and spec values
+// as inputs and outputs), so no store ever meets it.
 func parseYAMLDocs(text []byte, single bool) (doc *yaml.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			doc, err = nil, &yamlError{msg: "not valid YAML"}
 		}
 	}()
+	if i := bytes.IndexByte(text, 0); i >= 0 {
+		return nil, &yamlError{line: 1 + bytes.Count(text[:i], []byte("\n")), msg: nulMessage}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	for i := 0; ; i++ {
 		var n yaml.Node
@@ -66,6 +74,9 @@ func parseYAMLDocs(text []byte, single bool) (doc *yaml.Node, err error) {
 				break
 			}
 			return nil, &yamlError{msg: "not valid YAML: " + cleanYAMLError(err)}
+		}
+		if line, ok := nulScalar(&n); ok {
+			return nil, &yamlError{line: line, msg: nulMessage}
 		}
 		if i == 0 {
 			doc = &n
@@ -77,6 +88,25 @@ func parseYAMLDocs(text []byte, single bool) (doc *yaml.Node, err error) {
 		doc = &yaml.Node{Kind: yaml.DocumentNode}
 	}
 	return doc, nil
+}
+
+// nulMessage words the refusal of U+0000 in a YAML text.
+const nulMessage = "holds the character U+0000 (NUL), which no text of a template or spec may hold"
+
+// nulScalar finds a scalar (key or value) of the document holding U+0000,
+// which only an escape can have put there, and returns its line. Aliases are
+// not followed: their anchors are walked where they stand.
+func nulScalar(doc *yaml.Node) (int, bool) {
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.ScalarNode && strings.IndexByte(n.Value, 0) >= 0 {
+			return n.Line, true
+		}
+		stack = append(stack, n.Content...)
+	}
+	return 0, false
 }
 
 // root returns the top node of a document, nil for an empty one.

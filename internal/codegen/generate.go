@@ -217,11 +217,14 @@ func (g *gen) decoders(b *bytes.Buffer) {
 }
 
 // checkFunc is the name of the generated check for a constrained shape, or ""
-// when the shape has no constraint of its own.
+// when the shape has no constraint of its own. Every string has one: besides
+// the model's constraints, no string may hold U+0000 (see Violations.text).
 func (g *gen) checkFunc(name string) string {
 	s := g.m.Shapes[name]
 	switch s.Type {
-	case "string", "integer", "long":
+	case "string":
+		return "check" + name
+	case "integer", "long":
 		if s.Min != nil || s.Max != nil || s.Pattern != "" || len(s.Enum) > 0 {
 			return "check" + name
 		}
@@ -265,6 +268,7 @@ func (g *gen) validators(b *bytes.Buffer) {
 		switch s.Type {
 		case "string":
 			fmt.Fprintf(b, "func %s(v *Violations, path string, value string) {\n", fn)
+			b.WriteString("\tv.text(path, value)\n")
 			if s.Min != nil || s.Max != nil {
 				fmt.Fprintf(b, "\tv.length(path, value, %s, runeCount(value), %s, %s)\n", sens, bound(s.Min), bound(s.Max))
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -78,6 +79,15 @@ func CloudFormationOutputs(template string) ([]Output, error) {
 		// A plain scalar without a tag: !Ref and friends carry one.
 		if v == nil || v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!int" && v.Tag != "!!float" && v.Tag != "!!bool") {
 			continue
+		}
+		// An output holding U+0000 can come only from an escape; no store
+		// keeps it alike (PostgreSQL refuses it in text) and the API refuses
+		// it in outputs, so the deployment fails, naming it.
+		if strings.IndexByte(key, 0) >= 0 {
+			return nil, fmt.Errorf("output %q: its name holds the character U+0000 (NUL), which an output cannot hold", key)
+		}
+		if strings.IndexByte(v.Value, 0) >= 0 {
+			return nil, fmt.Errorf("output %q: its value holds the character U+0000 (NUL), which an output cannot hold", key)
 		}
 		if v.Value == "" || len(v.Value) > 1024 || key == "" || len(key) > 1024 {
 			continue

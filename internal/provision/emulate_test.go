@@ -64,3 +64,20 @@ func TestEmulateWaitsAndStops(t *testing.T) {
 		t.Fatalf("cancelled Run: %v", err)
 	}
 }
+
+// TestCloudFormationOutputsRefuseNul fails a rendered template whose output
+// key or value holds U+0000 (which rendering can produce from an escape),
+// with a message that names the output and holds no NUL itself: no store
+// could keep such an output alike.
+func TestCloudFormationOutputsRefuseNul(t *testing.T) {
+	for tmpl, want := range map[string]string{
+		"Outputs:\n  Vpc:\n    Value: \"a\\0b\"\n":         `output "Vpc": its value holds the character U+0000 (NUL), which an output cannot hold`,
+		"Outputs:\n  \"V\\0\":\n    Value: x\n":            `output "V\x00": its name holds the character U+0000 (NUL), which an output cannot hold`,
+		"{\"Outputs\": {\"A\": {\"Value\": \"\\u0000\"}}}": `output "A": its value holds the character U+0000 (NUL), which an output cannot hold`,
+	} {
+		_, err := CloudFormationOutputs(tmpl)
+		if err == nil || err.Error() != want {
+			t.Errorf("CloudFormationOutputs(%q) = %v, want %q", tmpl, err, want)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -54,6 +56,11 @@ type Config struct {
 	// DebugListen is a loopback address for the debug listener (runtime
 	// figures and pprof); "" leaves it off.
 	DebugListen string
+
+	// fromEnv holds the flags whose value came from their environment
+	// variable, so that errors found after parsing name the setting the
+	// way the user gave it.
+	fromEnv map[string]bool
 }
 
 // DefaultBundleDir is where template bundles are read from when neither
@@ -82,6 +89,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	c.fromEnv = map[string]bool{}
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
@@ -89,6 +97,7 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 			if err := f.Value.Set(v); err != nil {
 				envErr = fmt.Errorf("invalid %s %q: %v", name, v, err)
 			}
+			c.fromEnv[f.Name] = true
 		}
 	})
 	if envErr != nil {
@@ -96,10 +105,25 @@ func ParseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	err := c.validate()
 	var se *settingError
-	if errors.As(err, &se) && !set[se.flag] && getenv(envName(se.flag)) != "" {
-		return c, fmt.Errorf("invalid %s %s", envName(se.flag), se.msg)
+	if errors.As(err, &se) {
+		se.env = c.fromEnv[se.flag]
 	}
 	return c, err
+}
+
+// InvalidSetting reports whether err is a setting that cannot be used: a
+// value wrong on its own, or one naming a directory that is not there or an
+// address that is in use. Such errors are one line naming the setting; the
+// server does not start, and exits 2.
+func InvalidSetting(err error) bool {
+	var se *settingError
+	return errors.As(err, &se)
+}
+
+// invalid is bad for a setting found unusable after parsing (an address in
+// use), named as the user gave it.
+func (c Config) invalid(flag, format string, args ...any) error {
+	return &settingError{flag: flag, msg: fmt.Sprintf(format, args...), env: c.fromEnv[flag]}
 }
 
 // envName is the environment variable of a flag.
@@ -114,9 +138,15 @@ var accountPattern = regexp.MustCompile(`^\d{12}$`)
 type settingError struct {
 	flag string // flag name without dashes
 	msg  string // what is wrong, after the value
+	env  bool   // the value came from the flag's environment variable
 }
 
-func (e *settingError) Error() string { return "invalid --" + e.flag + " " + e.msg }
+func (e *settingError) Error() string {
+	if e.env {
+		return "invalid " + envName(e.flag) + " " + e.msg
+	}
+	return "invalid --" + e.flag + " " + e.msg
+}
 
 func bad(flag, format string, args ...any) error {
 	return &settingError{flag: flag, msg: fmt.Sprintf(format, args...)}
@@ -198,6 +228,22 @@ func (c Config) validate() error {
 func (c Config) validateTemplates() error {
 	if c.BundleS3Endpoint != "" && c.BundleDir != "" {
 		return bad("bundle-dir", "%q: use either --bundle-dir or --bundle-s3-endpoint, not both", c.BundleDir)
+	}
+	if c.BundleDir != "" {
+		// A directory given explicitly must exist, so that a typo fails
+		// at start rather than every registration.
+		info, err := os.Stat(c.BundleDir)
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return bad("bundle-dir", "%q: no such directory", c.BundleDir)
+		case errors.As(err, &pe):
+			return bad("bundle-dir", "%q: %v", c.BundleDir, pe.Err)
+		case err != nil:
+			return bad("bundle-dir", "%q: %v", c.BundleDir, err)
+		case !info.IsDir():
+			return bad("bundle-dir", "%q: not a directory", c.BundleDir)
+		}
 	}
 	if c.BundleS3Endpoint != "" {
 		u, err := url.Parse(c.BundleS3Endpoint)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"testing"
@@ -20,15 +19,7 @@ func TestDebugListener(t *testing.T) {
 	}
 	debugAddr := dln.Addr().String()
 	dln.Close()
-	cfg, err := ParseConfig([]string{"--store", "memory", "--debug-listen", debugAddr}, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testServer(t, "--debug-listen", debugAddr)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

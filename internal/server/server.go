@@ -151,9 +151,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := s.httpServer(s.handler)
 	var debug *http.Server
 	if s.cfg.DebugListen != "" {
-		dln, err := net.Listen("tcp", s.cfg.DebugListen)
+		dln, err := s.cfg.listenOn("debug-listen", s.cfg.DebugListen)
 		if err != nil {
-			return fmt.Errorf("debug listener: %w", err)
+			return err
 		}
 		debug = s.httpServer(debugHandler())
 		go func() { _ = debug.Serve(dln) }()

@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-func testServer(t *testing.T) *Server {
+// testServer is a server on a memory store, with the settings of args.
+func testServer(t *testing.T, args ...string) *Server {
 	t.Helper()
-	cfg, err := ParseConfig([]string{"--store", "memory", "--shutdown-timeout", "5s"}, func(string) string { return "" })
+	cfg, err := ParseConfig(append([]string{"--store", "memory", "--shutdown-timeout", "5s"}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,11 +44,11 @@ func newTemplates(ctx context.Context, cfg Config, st store.Store, pages *pageto
 }
 
 // bundleSource returns where bundles come from: the S3 endpoint, the bundle
-// directory, or the default directory. A directory given explicitly must
-// exist, so that a typo fails at start rather than every registration; the
-// default one is not created (a server with a memory store or PostgreSQL
-// should leave no files behind), and while it is missing registrations fail
-// with a message that says where bundles are looked for.
+// directory, or the default directory. A directory given explicitly was
+// checked with the settings (Config.validateTemplates); the default one is
+// not created (a server with a memory store or PostgreSQL should leave no
+// files behind), and while a directory is missing registrations fail with a
+// message that says where bundles are looked for.
 func bundleSource(ctx context.Context, cfg Config) (bundle.Source, error) {
 	if cfg.BundleS3Endpoint != "" {
 		src, err := bundle.NewS3Source(ctx, cfg.BundleS3Endpoint)
@@ -60,10 +60,6 @@ func bundleSource(ctx context.Context, cfg Config) (bundle.Source, error) {
 	dir, flag := cfg.BundleDir, "--bundle-dir"
 	if dir == "" {
 		dir, flag = DefaultBundleDir, "the default of --bundle-dir"
-	} else if info, err := os.Stat(dir); err != nil {
-		return nil, fmt.Errorf("bundle directory: %w", err)
-	} else if !info.IsDir() {
-		return nil, fmt.Errorf("bundle directory %s is not a directory", dir)
 	}
 	return dirSource{dir: dir, flag: flag, src: bundle.DirSource(dir)}, nil
 }

@@ -48,9 +48,6 @@ func TestTemplateSettings(t *testing.T) {
 
 func TestBundleDirectorySource(t *testing.T) {
 	ctx := context.Background()
-	if _, err := bundleSource(ctx, Config{BundleDir: filepath.Join(t.TempDir(), "missing")}); err == nil {
-		t.Fatal("an explicit --bundle-dir that does not exist was accepted")
-	}
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "bucket", "a"), 0o755); err != nil {
 		t.Fatal(err)
@@ -76,5 +73,33 @@ func TestBundleDirectorySource(t *testing.T) {
 	_, err = missing.Fetch(ctx, "bucket", "key")
 	if !errors.As(err, &p) || !strings.Contains(p.Msg, "does not exist") || !strings.Contains(p.Msg, "the default of --bundle-dir") {
 		t.Fatalf("missing default directory: %v", err)
+	}
+}
+
+// TestBundleDirMustBeADirectory refuses, at start and as an invalid
+// setting, a --bundle-dir that does not exist or is a file, naming it the
+// way the user gave it.
+func TestBundleDirMustBeADirectory(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--bundle-dir", missing}, nil, `invalid --bundle-dir "` + missing + `": no such directory`},
+		{[]string{"--bundle-dir", file}, nil, `invalid --bundle-dir "` + file + `": not a directory`},
+		{nil, map[string]string{"OPENPROTON_BUNDLE_DIR": missing}, `invalid OPENPROTON_BUNDLE_DIR "` + missing + `": no such directory`},
+	} {
+		_, err := ParseConfig(c.args, func(k string) string { return c.env[k] })
+		if err == nil || err.Error() != c.want || !InvalidSetting(err) {
+			t.Errorf("ParseConfig(%v, %v) = %v, want the invalid setting %q", c.args, c.env, err, c.want)
+		}
+	}
+	if _, err := ParseConfig([]string{"--bundle-dir", t.TempDir()}, noEnv); err != nil {
+		t.Errorf("an existing --bundle-dir: %v", err)
 	}
 }

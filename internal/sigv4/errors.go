@@ -41,15 +41,3 @@ func (e *Error) Error() string { return e.Message }
 func incomplete(msg string) *Error { return &Error{Kind: Incomplete, Message: msg} }
 
 func invalid(msg string) *Error { return &Error{Kind: Invalid, Message: msg} }
-
-// maxEcho bounds how much of a client's own header value is echoed back in
-// a message, so a huge header does not turn into a huge error body.
-const maxEcho = 256
-
-// echo shortens a client-supplied value for use in a message.
-func echo(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	return s[:maxEcho] + "..."
-}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/openproton/openproton/internal/fault"
 )
 
 // Algorithm is the only signing algorithm accepted in the Authorization
@@ -73,7 +75,7 @@ func Parse(r *http.Request) (*Signed, error) {
 		missing.WriteString("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ")
 	}
 	if missing.Len() > 0 {
-		return nil, incomplete(missing.String() + "Authorization=" + echo(header))
+		return nil, incomplete(missing.String() + "Authorization=" + fault.Echo(header))
 	}
 
 	s := &Signed{Signature: params.signature}
@@ -102,7 +104,7 @@ func parseAuthorization(header string) (authParams, error) {
 	var p authParams
 	alg, rest, _ := strings.Cut(strings.TrimSpace(header), " ")
 	if alg != Algorithm {
-		return p, incomplete("Unsupported AWS 'algorithm': '" + echo(alg) + "'. Only '" + Algorithm + "' is accepted.")
+		return p, incomplete("Unsupported AWS 'algorithm': '" + fault.Echo(alg) + "'. Only '" + Algorithm + "' is accepted.")
 	}
 	seen := map[string]bool{}
 	for part := range strings.SplitSeq(rest, ",") {
@@ -112,7 +114,7 @@ func parseAuthorization(header string) (authParams, error) {
 		}
 		key, value, ok := strings.Cut(part, "=")
 		if !ok {
-			return p, incomplete("Invalid key=value pair (missing equal-sign) in Authorization header: '" + echo(part) + "'.")
+			return p, incomplete("Invalid key=value pair (missing equal-sign) in Authorization header: '" + fault.Echo(part) + "'.")
 		}
 		key = strings.TrimSpace(key)
 		var field *string
@@ -141,16 +143,16 @@ func parseAuthorization(header string) (authParams, error) {
 func (s *Signed) parseCredential(credential string) error {
 	parts := strings.Split(credential, "/")
 	if len(parts) != 5 {
-		return incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" + echo(credential) + "'")
+		return incomplete("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '" + fault.Echo(credential) + "'")
 	}
 	if parts[4] != terminator {
-		return incomplete("Credential should be scoped with a valid terminator: '" + terminator + "', not '" + echo(parts[4]) + "'. ")
+		return incomplete("Credential should be scoped with a valid terminator: '" + terminator + "', not '" + fault.Echo(parts[4]) + "'. ")
 	}
 	if parts[0] == "" {
-		return incomplete("Credential must start with an access key ID, e.g. keyid/date/region/service/term, got '" + echo(credential) + "'")
+		return incomplete("Credential must start with an access key ID, e.g. keyid/date/region/service/term, got '" + fault.Echo(credential) + "'")
 	}
 	if !roundTrips(scopeDate, parts[1]) {
-		return incomplete("Date in Credential scope must be in 'YYYYMMDD' format. Got '" + echo(parts[1]) + "'.")
+		return incomplete("Date in Credential scope must be in 'YYYYMMDD' format. Got '" + fault.Echo(parts[1]) + "'.")
 	}
 	s.AccessKeyID, s.Date, s.Region, s.Service = parts[0], parts[1], parts[2], parts[3]
 	return nil
@@ -163,7 +165,7 @@ func parseSignedHeaders(list string) ([]string, error) {
 	names := strings.Split(list, ";")
 	for _, n := range names {
 		if n == "" {
-			return nil, incomplete("SignedHeaders must be a ';'-delimited list of header names, got '" + echo(list) + "'.")
+			return nil, incomplete("SignedHeaders must be a ';'-delimited list of header names, got '" + fault.Echo(list) + "'.")
 		}
 	}
 	return names, nil
@@ -197,7 +199,7 @@ func parseRequestTime(value, name string) (time.Time, error) {
 			}
 		}
 	}
-	return time.Time{}, incomplete("Date must be in ISO-8601 'basic format'. Got '" + echo(value) + "'. " + dateHelp)
+	return time.Time{}, incomplete("Date must be in ISO-8601 'basic format'. Got '" + fault.Echo(value) + "'. " + dateHelp)
 }
 
 // roundTrips reports whether value is exactly layout's rendering of some

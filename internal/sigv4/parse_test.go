@@ -163,13 +163,21 @@ func TestParseRejectsTwoAuthorizationHeaders(t *testing.T) {
 	checkError(t, err, Incomplete, "Authorization header must be sent only once.")
 }
 
+// TestParseEchoesLongHeadersShortened: a header echoed in a message is cut
+// to its first 256 bytes followed by "..." (docs/compatibility.md), and a
+// header that fits is echoed whole.
 func TestParseEchoesLongHeadersShortened(t *testing.T) {
+	const missing = "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. " +
+		"Authorization header requires 'SignedHeaders' parameter. Authorization="
 	long := "AWS4-HMAC-SHA256 " + strings.Repeat("x=y,", 1000)
-	_, err := Parse(request(map[string]string{"Authorization": long}))
-	e := checkError(t, err, Incomplete, "Authorization header requires 'Credential' parameter. ...")
-	if len(e.Message) > 1000 {
-		t.Errorf("message is %d bytes long, want the header echo shortened", len(e.Message))
+	_, err := Parse(request(map[string]string{"Authorization": long, "X-Amz-Date": "20240101T000000Z"}))
+	e := checkError(t, err, Incomplete, missing+long[:256]+"...")
+	if e.Message != missing+long[:256]+"..." {
+		t.Errorf("message is %d bytes, want the header cut to 256 bytes and \"...\"", len(e.Message))
 	}
+	fits := "AWS4-HMAC-SHA256 " + strings.Repeat("x=y,", 59) + "x=y" // 256 bytes
+	_, err = Parse(request(map[string]string{"Authorization": fits, "X-Amz-Date": "20240101T000000Z"}))
+	checkError(t, err, Incomplete, missing+fits)
 }
 
 // checkError asserts err is an *Error of the given kind whose message is

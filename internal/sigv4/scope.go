@@ -1,6 +1,10 @@
 package sigv4
 
-import "regexp"
+import (
+	"regexp"
+
+	"github.com/openproton/openproton/internal/fault"
+)
 
 // regionPattern accepts the shape of every AWS region name (us-east-1,
 // us-gov-west-1, cn-north-1, ap-southeast-5) without listing them, so new
@@ -21,7 +25,7 @@ func (s *Signed) CheckScope(service string) error {
 		return invalid("Credential should be scoped to correct service: '" + service + "'. ")
 	}
 	if !ValidRegion(s.Region) {
-		return invalid("Credential should be scoped to a valid region, not '" + echo(s.Region) + "'. ")
+		return invalid("Credential should be scoped to a valid region, not '" + fault.Echo(s.Region) + "'. ")
 	}
 	return nil
 }

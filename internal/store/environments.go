@@ -384,11 +384,12 @@ type Environments interface {
 	// or not a deploy).
 	CancelDeployment(ctx context.Context, region, deploymentID string, now time.Time) (Deployment, error)
 
-	// RecordOutputs upserts outputs of an in-flight or finished deployment
-	// by key, and replaces its status message (and its environment's, if
-	// the deployment is the environment's last attempted one) when
-	// p.Message is set. Failures: ErrNotFound; ErrTooManyOutputs when the
-	// deployment would hold more than p.MaxOutputs outputs.
+	// RecordOutputs upserts outputs of an in-flight deployment by key, and
+	// replaces its status message (and its environment's, if the deployment
+	// is the environment's last attempted one) when p.Message is set.
+	// Failures: ErrNotFound; ErrConditionFailed, changing nothing, when the
+	// deployment has finished; ErrTooManyOutputs when the deployment would
+	// hold more than p.MaxOutputs outputs.
 	RecordOutputs(ctx context.Context, p NotifyOutputsParams) (Deployment, error)
 
 	// GetEnvironmentTombstone returns when the environment was deleted, or

@@ -269,10 +269,12 @@ func isoEnvRows() []isoRow {
 		}
 		return aws.ToString(fx.world.firstDeployment.Id)
 	}
-	// The environment account of the environment's connection may report
-	// on its deployments (docs/environments.md, Notifications), from the
-	// environment's region only; nobody else but the owner may.
-	notify := isoStandard(isoOK, isoOK)
+	// Notifications change only an in-flight self-managed deployment
+	// (docs/environments.md, Notifications): the row reports on the
+	// self-managed environment's update, which has no connection, so the
+	// owner alone may; environment accounts of connections and AWS-managed
+	// deployments have their own test (TestNotifyConflicts).
+	notify := isoStandard(isoOK, isoHidden)
 	rows := []isoRow{
 		{op: "GetEnvironment", family: f, want: isoStandard(isoOK, isoHidden), call: isoCall(env, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
 			n := isoGhostName(ghost, isoEnvName)
@@ -384,7 +386,7 @@ func isoEnvRows() []isoRow {
 			return listed, []string{n}, nil
 		})},
 		{op: "NotifyResourceDeploymentStatusChange", family: f, mutates: true, want: notify, call: isoCall(nil, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
-			a := isoGhostArn(fx.world.env, isoEnvName, ghost)
+			a := isoGhostArn(strings.Replace(fx.world.env, "/"+isoEnvName, "/"+isoTfEnvName, 1), isoTfEnvName, ghost)
 			_, err := cl.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{
 				ResourceArn: &a, Outputs: []types.Output{{Key: aws.String("notified"), ValueString: aws.String("yes")}},
 			})

@@ -157,6 +157,24 @@ func isoWaitEnv(ctx context.Context, cl *proton.Client, name string) (*types.Env
 	}
 }
 
+// isoWorldServer starts a server on a fresh store of kind st, with the
+// world's bundles, and builds a world with environments on it; the test
+// fails if the server answers with a 5xx.
+func isoWorldServer(t *testing.T, st relStore) (*Server, context.Context, *isoFixture) {
+	t.Helper()
+	args, _ := st.fresh(t)
+	bundles := t.TempDir()
+	isoWriteBundles(t, bundles)
+	srv := connStartServer(t, append(args, "--bundle-dir", bundles, "--provisioner-delay", "100ms")...)
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx := connCtx(t)
+	fx, err := isoBuildWorld(ctx, srv, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, ctx, fx
+}
+
 // isoBuildWorld builds a world on srv, with environments if withEnv.
 func isoBuildWorld(ctx context.Context, srv *Server, withEnv bool) (*isoFixture, error) {
 	fx := &isoFixture{owner: connAccount(), other: connAccount(), world: &isoWorld{}}

@@ -228,31 +228,43 @@ func TestProtocolShutdownDrains(t *testing.T) {
 }
 
 // TestProtocolInvalidConfig runs `openproton serve` with bad settings: it
-// must exit non-zero at once with one line that names the setting.
+// must exit at once with one line that names the setting, status 2 (1 for a
+// credentials file that cannot be used, as docs/configuration.md says).
 func TestProtocolInvalidConfig(t *testing.T) {
 	t.Parallel()
 	badCreds := filepath.Join(t.TempDir(), "bad-credentials.yaml")
 	if err := os.WriteFile(badCreds, []byte("credentials:\n  - accessKeyId: AKIAX\n    secretAccessKey: s\n    accountId: \"12\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // the subtests run in parallel, after this function returns
+	missingDir := filepath.Join(t.TempDir(), "no-such-bundles")
 	cases := []struct {
 		name string
 		args []string
 		env  []string
 		want []string // every one appears in the message
+		exit int
 	}{
-		{"auth", []string{"--auth", "bogus"}, nil, []string{"--auth", "bogus"}},
-		{"auth from the environment", nil, []string{"OPENPROTON_AUTH=bogus"}, []string{"OPENPROTON_AUTH", "bogus"}},
-		{"default account", []string{"--default-account", "12"}, nil, []string{"--default-account", "12"}},
-		{"store", []string{"--store", "nope:"}, nil, []string{"--store", "nope:"}},
-		{"empty sqlite path", []string{"--store", "sqlite:"}, nil, []string{"--store"}},
-		{"sigv4 without credentials", []string{"--auth", "sigv4"}, nil, []string{"--credentials"}},
-		{"missing credentials file", []string{"--auth", "sigv4", "--credentials", "/nonexistent/openproton-credentials.yaml"}, nil, []string{"credentials", "/nonexistent/openproton-credentials.yaml"}},
-		{"bad credentials entry", []string{"--auth", "sigv4", "--credentials", badCreds}, nil, []string{badCreds, "accountId"}},
-		{"max body bytes", []string{"--max-body-bytes", "10"}, nil, []string{"--max-body-bytes"}},
-		{"log format", []string{"--log-format", "xml"}, nil, []string{"--log-format"}},
-		{"listen", []string{"--listen", "nowhere"}, nil, []string{"--listen"}},
-		{"unknown flag", []string{"--no-such-flag"}, nil, []string{"no-such-flag"}},
+		{"auth", []string{"--auth", "bogus"}, nil, []string{"--auth", "bogus"}, 2},
+		{"auth from the environment", nil, []string{"OPENPROTON_AUTH=bogus"}, []string{"OPENPROTON_AUTH", "bogus"}, 2},
+		{"default account", []string{"--default-account", "12"}, nil, []string{"--default-account", "12"}, 2},
+		{"store", []string{"--store", "nope:"}, nil, []string{"--store", "nope:"}, 2},
+		{"empty sqlite path", []string{"--store", "sqlite:"}, nil, []string{"--store"}, 2},
+		{"sigv4 without credentials", []string{"--auth", "sigv4"}, nil, []string{"--credentials"}, 2},
+		{"missing credentials file", []string{"--auth", "sigv4", "--credentials", "/nonexistent/openproton-credentials.yaml"}, nil, []string{"credentials", "/nonexistent/openproton-credentials.yaml"}, 1},
+		{"bad credentials entry", []string{"--auth", "sigv4", "--credentials", badCreds}, nil, []string{badCreds, "accountId"}, 1},
+		{"max body bytes", []string{"--max-body-bytes", "10"}, nil, []string{"--max-body-bytes"}, 2},
+		{"log format", []string{"--log-format", "xml"}, nil, []string{"--log-format"}, 2},
+		{"listen", []string{"--listen", "nowhere"}, nil, []string{"--listen"}, 2},
+		{"unknown flag", []string{"--no-such-flag"}, nil, []string{"no-such-flag"}, 2},
+		{"missing bundle directory", []string{"--bundle-dir", missingDir}, nil, []string{`invalid --bundle-dir "` + missingDir + `": no such directory`}, 2},
+		{"missing bundle directory from the environment", nil, []string{"OPENPROTON_BUNDLE_DIR=" + missingDir}, []string{`invalid OPENPROTON_BUNDLE_DIR "` + missingDir + `"`}, 2},
+		{"listen address in use", []string{"--listen", busy.Addr().String()}, nil, []string{`invalid --listen "` + busy.Addr().String() + `": the address is in use`}, 2},
+		{"debug address in use", []string{"--debug-listen", busy.Addr().String()}, nil, []string{`invalid --debug-listen "` + busy.Addr().String() + `": the address is in use`}, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,6 +293,9 @@ func TestProtocolInvalidConfig(t *testing.T) {
 			}
 			if err == nil {
 				t.Fatalf("openproton %s exited 0", strings.Join(args, " "))
+			}
+			if code := cmd.ProcessState.ExitCode(); code != c.exit {
+				t.Errorf("openproton %s: exit status %d, want %d", strings.Join(args, " "), code, c.exit)
 			}
 			msg := strings.TrimSpace(stderr.String())
 			if strings.Contains(msg, "\n") || msg == "" {

@@ -23,9 +23,15 @@ type NotifyInput struct {
 }
 
 // Notify records what provisioning automation reports about a deployment of
-// an environment: outputs at any time, and for a self-managed deployment its
-// end (SUCCEEDED or FAILED). The caller is the environment's account or, for
-// an environment that uses a connection, its environment account.
+// an environment: outputs and a status message while it runs, and its end
+// (SUCCEEDED or FAILED). Only the customer's automation reports, so only an
+// in-flight self-managed deployment takes notifications: any other
+// deployment, AWS-managed (openproton's engine carries it out) or finished,
+// is ConflictException and nothing changes. The one exception is a repeat of
+// the end that finished a self-managed deployment which changes nothing (an
+// automation retrying a call whose answer it lost): it is accepted. The
+// caller is the environment's account or, for an environment that uses a
+// connection, its environment account.
 func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput) error {
 	a, ok := arn.Parse(in.ResourceArn)
 	if !ok || a.Region != caller.Region || a.Type() != ResourceType {
@@ -49,22 +55,23 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput
 	if err != nil {
 		return family.Internal("get deployment", err)
 	}
-	now := s.clock()
-	switch in.Status {
-	case "", "IN_PROGRESS":
-		if in.Status != "" && !d.Status.InFlight() {
-			return fault.New(fault.Conflict, "Deployment %s already ended (%s).", d.ID, d.Status)
-		}
-		return s.recordOutputs(ctx, d, in, now)
-	}
 	if d.Mode != store.ModeSelfManaged {
-		return fault.New(fault.Conflict, "Deployment %s is carried out by openproton (%s provisioning); a notification may report its outputs but not its status.", d.ID, d.Mode)
+		return fault.New(fault.Conflict, "Deployment %s of environment %s is %s; notifications report on self-managed deployments only, and change nothing else.",
+			d.ID, e.Name, modeWords(d.Mode))
 	}
+	final := in.Status != "" && in.Status != "IN_PROGRESS"
 	if !d.Status.InFlight() {
-		if ended(d.Status) == in.Status {
-			return nil // a repeated notification
+		if final && ended(d.Status) == in.Status {
+			same, err := s.changesNothing(ctx, d, in)
+			if err != nil || same {
+				return err // a repeated notification
+			}
 		}
-		return fault.New(fault.Conflict, "Deployment %s already ended (%s).", d.ID, d.Status)
+		return fault.New(fault.Conflict, "Deployment %s of environment %s already ended (%s); a notification can no longer change it.", d.ID, e.Name, d.Status)
+	}
+	now := s.clock()
+	if !final {
+		return s.recordOutputs(ctx, d, in, now)
 	}
 	if len(in.Outputs) > 0 {
 		if err := s.recordOutputs(ctx, d, NotifyInput{Outputs: in.Outputs}, now); err != nil {
@@ -92,6 +99,40 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput
 	return nil
 }
 
+// modeWords names who carries out deployments of a mode, for messages.
+func modeWords(m store.ProvisioningMode) string {
+	if m == store.ModeCustomerManaged {
+		return "of a customer-managed environment, which Proton does not provision"
+	}
+	return "AWS-managed: openproton's provisioning engine carries it out"
+}
+
+// changesNothing reports whether a notification repeating the end of the
+// finished deployment d would leave it as it is: each of its outputs is
+// recorded with that value, and its message, if any, is the deployment's.
+func (s *Service) changesNothing(ctx context.Context, d store.Deployment, in NotifyInput) (bool, error) {
+	if in.StatusMessage != nil && *in.StatusMessage != d.StatusMessage {
+		return false, nil
+	}
+	if len(in.Outputs) == 0 {
+		return true, nil
+	}
+	recorded, err := s.store.ListOutputs(ctx, d.Region, d.ID)
+	if err != nil {
+		return false, family.Internal("list outputs", err)
+	}
+	have := make(map[string]string, len(recorded))
+	for _, o := range recorded {
+		have[o.Key] = o.Value
+	}
+	for _, o := range in.Outputs {
+		if v, ok := have[o.Key]; !ok || v != o.Value {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // ended maps a finished deployment status to the notification status that
 // ends a deployment that way.
 func ended(st store.DeploymentStatus) string {
@@ -113,6 +154,8 @@ func (s *Service) recordOutputs(ctx context.Context, d store.Deployment, in Noti
 	switch {
 	case errors.Is(err, store.ErrTooManyOutputs):
 		return fault.New(fault.QuotaExceeded, "Deployment %s would have more than %d outputs.", d.ID, s.maxOutputs)
+	case errors.Is(err, store.ErrConditionFailed):
+		return fault.New(fault.Conflict, "Deployment %s already ended; a notification can no longer change it.", d.ID)
 	case errors.Is(err, store.ErrNotFound):
 		return fault.New(fault.NotFound, "Deployment %s was not found.", d.ID)
 	case err != nil:

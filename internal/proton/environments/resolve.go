@@ -37,7 +37,7 @@ func (s *Service) resolve(ctx context.Context, caller auth.Caller, name, major, 
 	}
 	if rv.Status != string(store.VersionPublished) {
 		return version{}, fault.New(fault.Validation,
-			"Version %s.%s of environment template %s is %s; environments can use published versions only.", rv.MajorVersion, rv.MinorVersion, name, rv.Status)
+			"Version %s.%s of environment template %s is %s; environments use published versions only, so publish it (UpdateEnvironmentTemplateVersion with status PUBLISHED).", rv.MajorVersion, rv.MinorVersion, name, rv.Status)
 	}
 	return readVersion(rv)
 }

@@ -206,6 +206,15 @@ func wantFault(t *testing.T, err error, code fault.Code, parts ...string) {
 	}
 }
 
+// wantMessage fails unless err is a fault of code with exactly message msg.
+func wantMessage(t *testing.T, err error, code fault.Code, msg string) {
+	t.Helper()
+	e, ok := fault.As(err)
+	if !ok || e.Code != code || e.Message != msg {
+		t.Fatalf("err = %v, want %s %q", err, code, msg)
+	}
+}
+
 func wantStatus(t *testing.T, v store.TemplateVersion, st store.VersionStatus, msgParts ...string) {
 	t.Helper()
 	if v.Status != st {

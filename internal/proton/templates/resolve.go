@@ -51,7 +51,7 @@ func (s *Service) ResolveEnvironmentTemplateVersion(ctx context.Context, account
 	case major == "":
 		if t.Recommended == nil {
 			return ResolvedVersion{}, fault.New(fault.Validation,
-				"Environment template %s has no published version to recommend; publish a version or name the version to use.", name)
+				"Environment template %s has no published version; environments use published versions only, so publish one (UpdateEnvironmentTemplateVersion with status PUBLISHED).", name)
 		}
 		n = *t.Recommended
 	case minor == "":
@@ -71,7 +71,7 @@ func (s *Service) ResolveEnvironmentTemplateVersion(ctx context.Context, account
 		}
 		if vs[0].RecommendedMinor == nil {
 			return ResolvedVersion{}, fault.New(fault.Validation,
-				"Major version %s of environment template %s has no published minor version to recommend; publish one or name the minor version to use.", major, name)
+				"Major version %s of environment template %s has no published minor version; environments use published versions only, so publish one of its minor versions (UpdateEnvironmentTemplateVersion with status PUBLISHED).", major, name)
 		}
 		n = store.VersionNumber{Major: ma, Minor: *vs[0].RecommendedMinor}
 	default:

@@ -20,10 +20,12 @@ func TestResolveEnvironmentTemplateVersion(t *testing.T) {
 	f.createTemplate(env, "web", func(in *CreateTemplateInput) { in.Provisioning = "CUSTOMER_MANAGED" })
 	schemaOnly := bundletest.TarGz(t, bundletest.File("schema/schema.yaml", bundletest.EnvSchema("        vpc_id:\n          type: string\n")))
 	f.version(env, "web", "", schemaOnly) // 1.0
+	// The hints say only what works: an environment cannot use a DRAFT,
+	// so naming the version is no way out; publishing it is.
 	_, err = resolve("web", "", "")
-	wantFault(t, err, fault.Validation, "no published version")
+	wantMessage(t, err, fault.Validation, "Environment template web has no published version; environments use published versions only, so publish one (UpdateEnvironmentTemplateVersion with status PUBLISHED).")
 	_, err = resolve("web", "1", "")
-	wantFault(t, err, fault.Validation, "no published minor")
+	wantMessage(t, err, fault.Validation, "Major version 1 of environment template web has no published minor version; environments use published versions only, so publish one of its minor versions (UpdateEnvironmentTemplateVersion with status PUBLISHED).")
 	_, err = resolve("web", "", "0")
 	wantFault(t, err, fault.Validation, "needs a major")
 	// A DRAFT named explicitly resolves, as a DRAFT.

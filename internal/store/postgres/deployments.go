@@ -197,6 +197,9 @@ func (s *Store) RecordOutputs(ctx context.Context, p store.NotifyOutputsParams) 
 		if err != nil {
 			return err
 		}
+		if !d.Status.InFlight() {
+			return store.ErrConditionFailed
+		}
 		if err := upsertOutputs(ctx, tx, p.Region, p.ID, p.Outputs); err != nil {
 			return err
 		}

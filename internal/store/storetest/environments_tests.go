@@ -280,6 +280,17 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		if x.env("tf").DeploymentStatus != store.DeploySucceeded {
 			x.t.Fatal("notification did not complete the deployment")
 		}
+		// A finished deployment takes no more outputs nor messages.
+		late := "late"
+		_, err = x.s.RecordOutputs(x.ctx, store.NotifyOutputsParams{Region: regionA, ID: d.ID, Message: &late,
+			Outputs: []store.Output{{Key: "a", Value: "changed"}}, MaxOutputs: 5, Now: at(104)})
+		wantErr(x.t, "RecordOutputs of a finished deployment", err, store.ErrConditionFailed)
+		if outs, _ := x.s.ListOutputs(x.ctx, regionA, d.ID); len(outs) != 2 || outs[0].Value != "1" {
+			x.t.Fatalf("outputs after a refused record: %v", outs)
+		}
+		if got, err := x.s.GetDeployment(x.ctx, regionA, d.ID); err != nil || got.StatusMessage == late || x.env("tf").DeploymentStatusMessage == late {
+			x.t.Fatalf("message after a refused record: %+v, %v", got, err)
+		}
 	})
 
 	runE(t, h, "DeleteRemovesEverything", func(x *esuite) {
