@@ -44,7 +44,7 @@ func TestErrorsInWords(t *testing.T) {
 		{"a\n{{ x }", `failed at line 2: syntax error: unexpected delimiter "}"`},
 		{"{# a comment", "failed at line 1: syntax error: unclosed comment"},
 	} {
-		_, err := Jinja(f, c.src, env(nil))
+		_, err := jinja(f, c.src, env(nil))
 		want := "rendering " + f + " " + c.want
 		if err == nil || err.Error() != want {
 			t.Errorf("%q:\n got  %v\n want %s", c.src, err, want)
@@ -56,11 +56,11 @@ func TestErrorsInWords(t *testing.T) {
 // template or its values.
 func TestErrorsAreShort(t *testing.T) {
 	long := strings.Repeat("x", 10_000)
-	_, err := Jinja("x.yaml", "{{ '"+long+"' | nosuch }}{{ "+long+".a }}", env(nil))
+	_, err := jinja("x.yaml", "{{ '"+long+"' | nosuch }}{{ "+long+".a }}", env(nil))
 	if err == nil || len(err.Error()) > maxWhat+100 {
 		t.Fatalf("err = %.200v (%d bytes), want at most %d", err, len(err.Error()), maxWhat+100)
 	}
-	_, err = Jinja("x.yaml", "{{ "+long+".a }}", env(nil))
+	_, err = jinja("x.yaml", "{{ "+long+".a }}", env(nil))
 	if err == nil || len(err.Error()) > maxWhat+100 || !strings.HasSuffix(err.Error(), "…") {
 		t.Fatalf("err = %.200v (%d bytes), want at most %d, cut", err, len(err.Error()), maxWhat+100)
 	}

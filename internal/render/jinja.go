@@ -26,10 +26,12 @@ const (
 // MaxOutputBytes.
 var errOutputTooLarge = fmt.Errorf("the rendered file would be larger than the limit of %s (%s bytes)", sizeText(MaxOutputBytes), humanize.Comma(MaxOutputBytes))
 
-// Jinja renders source, a template file named name, with data as the
+// jinja renders source, a template file named name, with data as the
 // top-level variables (for an environment: {"environment": {"name": ...,
-// "inputs": {...}}}). Its errors say which file, line and mistake.
-func Jinja(name, source string, data map[string]any) (out string, err error) {
+// "inputs": {...}}}), in this process. It is the engine of the rendering
+// process (child.go); nothing else calls it, because no Go code can stop
+// a template that recurses without end or fills the memory.
+func jinja(name, source string, data map[string]any) (out string, err error) {
 	// gonja reports some evaluation errors by panicking.
 	defer func() {
 		if r := recover(); r != nil {

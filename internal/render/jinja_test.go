@@ -13,7 +13,7 @@ func env(inputs map[string]any) map[string]any {
 func TestJinjaRendersInputs(t *testing.T) {
 	src := "Name: {{ environment.name }}\nCidr: {{ environment.inputs.cidr | default('10.0.0.0/16') }}\n" +
 		"{% for s in environment.inputs.subnets %}- {{ s | upper }}\n{% endfor %}Id: {{ 'my-vpc.1' | proton_cfn_sanitize }}"
-	got, err := Jinja("cloudformation.yaml", src, env(map[string]any{"subnets": []any{"a", "b"}}))
+	got, err := jinja("cloudformation.yaml", src, env(map[string]any{"subnets": []any{"a", "b"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestJinjaRendersInputs(t *testing.T) {
 
 func TestJinjaRefusesIncludes(t *testing.T) {
 	for _, src := range []string{`{% include "/etc/passwd" %}`, `{% include "other.yaml" %}`, `{% extends "base.yaml" %}`} {
-		if out, err := Jinja("cloudformation.yaml", src, env(nil)); err == nil {
+		if out, err := jinja("cloudformation.yaml", src, env(nil)); err == nil {
 			t.Errorf("%s rendered %q, want an error", src, out)
 		}
 	}
@@ -35,12 +35,12 @@ func TestJinjaRefusesIncludes(t *testing.T) {
 // one rendering, all calls together, as docs/environments.md says.
 func TestJinjaBoundsRange(t *testing.T) {
 	src := `{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}`
-	_, err := Jinja("x.yaml", src, env(nil))
+	_, err := jinja("x.yaml", src, env(nil))
 	want := "rendering x.yaml failed at line 1: range() may produce at most 100,000 items in one rendering"
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %s", err, want)
 	}
-	if _, err := Jinja("x.yaml", `{% for i in range(100000) %}{% endfor %}`, env(nil)); err != nil {
+	if _, err := jinja("x.yaml", `{% for i in range(100000) %}{% endfor %}`, env(nil)); err != nil {
 		t.Fatalf("100,000 items: %v", err)
 	}
 }
@@ -53,11 +53,11 @@ func TestJinjaBoundsOutput(t *testing.T) {
 	}
 	// 4,096 items of 1,024 bytes: exactly the limit.
 	exact := `{% for i in range(4096) %}` + strings.Repeat("x", 1024) + `{% endfor %}`
-	out, err := Jinja("x.yaml", exact, env(nil))
+	out, err := jinja("x.yaml", exact, env(nil))
 	if err != nil || len(out) != MaxOutputBytes {
 		t.Fatalf("a rendering of exactly %d bytes: %d bytes, %v", MaxOutputBytes, len(out), err)
 	}
-	_, err = Jinja("x.yaml", exact+"y", env(nil))
+	_, err = jinja("x.yaml", exact+"y", env(nil))
 	want := "rendering x.yaml failed: the rendered file would be larger than the limit of 4 MiB (4,194,304 bytes)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("one byte over the limit: err = %v, want %s", err, want)
@@ -76,7 +76,7 @@ func TestJinjaBoundsOutput(t *testing.T) {
 
 func TestJinjaErrorsAreErrors(t *testing.T) {
 	for _, src := range []string{`{{ environment.inputs.x | proton_cfn_iam_policy_arns }}`, `{% if %}`, `{{ nofilter | nosuchfilter }}`} {
-		if out, err := Jinja("x.yaml", src, env(nil)); err == nil {
+		if out, err := jinja("x.yaml", src, env(nil)); err == nil {
 			t.Errorf("%s rendered %q, want an error", src, out)
 		}
 	}
