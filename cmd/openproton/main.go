@@ -19,10 +19,14 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/server"
 )
 
 func main() {
+	// Template rendering runs in a process of this executable; such a
+	// process does nothing else.
+	render.MaybeChild()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

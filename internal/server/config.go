@@ -45,6 +45,9 @@ type Config struct {
 	DeploymentWorkers  int
 	DeploymentLease    time.Duration
 	DeploymentAttempts int
+	RenderMemoryMiB    int
+	RenderTimeout      time.Duration
+	RenderProcesses    int
 
 	// HTTP limits: they bound what one slow or hostile client can hold.
 	ReadHeaderTimeout time.Duration

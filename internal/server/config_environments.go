@@ -3,6 +3,8 @@ package server
 import (
 	"flag"
 	"time"
+
+	"github.com/openproton/openproton/internal/render"
 )
 
 // environmentFlags declares the settings of environments and deployments.
@@ -13,6 +15,9 @@ func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
 	fs.DurationVar(&c.DeploymentLease, "deployment-lease", 30*time.Second, "how long a process holds a deployment without renewing it before another may take it over (after a crash)")
 	fs.IntVar(&c.DeploymentAttempts, "deployment-attempts", 5, "how often a deployment is taken up (after crashes) before it fails")
+	fs.IntVar(&c.RenderMemoryMiB, "render-memory-mib", render.DefaultMemory>>20, "memory one template rendering may use, in MiB (each rendering runs in a process of its own)")
+	fs.DurationVar(&c.RenderTimeout, "render-timeout", render.DefaultTime, "how long one rendering (all the template files of one deployment) may take")
+	fs.IntVar(&c.RenderProcesses, "render-processes", render.DefaultProcesses, "template renderings one server process runs at once; more wait their turn")
 }
 
 func (c Config) validateEnvironments() error {
@@ -29,6 +34,33 @@ func (c Config) validateEnvironments() error {
 		return bad("deployment-lease", "%s: at least 1s", c.DeploymentLease)
 	case c.DeploymentAttempts < 1:
 		return bad("deployment-attempts", "%d: at least 1", c.DeploymentAttempts)
+	case c.RenderMemoryMiB < minRenderMemoryMiB || c.RenderMemoryMiB > maxRenderMemoryMiB:
+		return bad("render-memory-mib", "%d: between %d and %d (the Go runtime of a rendering process maps about 40 MiB at start, and its stack may take %d MiB)",
+			c.RenderMemoryMiB, minRenderMemoryMiB, maxRenderMemoryMiB, render.DefaultStack>>20)
+	case c.RenderTimeout < 100*time.Millisecond:
+		return bad("render-timeout", "%s: at least 100ms", c.RenderTimeout)
+	case c.RenderProcesses < 1 || c.RenderProcesses > 256:
+		return bad("render-processes", "%d: between 1 and 256", c.RenderProcesses)
+	}
+	// A deployment renders before its lease is first renewed, after waiting
+	// for the renderings ahead of it: all of that must end within the lease,
+	// or another worker would take the deployment over meanwhile.
+	turns := (c.DeploymentWorkers + c.RenderProcesses - 1) / c.RenderProcesses
+	if time.Duration(turns)*c.RenderTimeout >= c.DeploymentLease {
+		return bad("render-timeout", "%s: a deployment renders before its lease is first renewed, and may wait for the renderings of the other workers "+
+			"(--deployment-workers %d over --render-processes %d: %d turns of up to %s), which must end within --deployment-lease (%s)",
+			c.RenderTimeout, c.DeploymentWorkers, c.RenderProcesses, turns, c.RenderTimeout, c.DeploymentLease)
 	}
 	return nil
+}
+
+// Bounds of --render-memory-mib.
+const (
+	minRenderMemoryMiB = 128
+	maxRenderMemoryMiB = 64 << 10
+)
+
+// renderLimits are the limits of the rendering processes.
+func (c Config) renderLimits() render.Limits {
+	return render.Limits{Memory: int64(c.RenderMemoryMiB) << 20, Time: c.RenderTimeout, Processes: c.RenderProcesses}
 }

@@ -79,3 +79,44 @@ func TestInvalidConfigurationNamesTheSetting(t *testing.T) {
 		t.Errorf("bad OPENPROTON_AUTH: %v", err)
 	}
 }
+
+// TestRenderSettings: the rendering limits have their documented
+// defaults and variables, and refuse values that would break a
+// deployment's lease or leave a rendering process no room to start.
+func TestRenderSettings(t *testing.T) {
+	c, err := ParseConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RenderMemoryMiB != 256 || c.RenderTimeout != 10*time.Second || c.RenderProcesses != 4 {
+		t.Fatalf("render defaults: %d MiB, %s, %d processes", c.RenderMemoryMiB, c.RenderTimeout, c.RenderProcesses)
+	}
+	if l := c.renderLimits(); l.Memory != 256<<20 || l.Time != 10*time.Second || l.Processes != 4 {
+		t.Fatalf("render limits %+v", l)
+	}
+	env := map[string]string{"OPENPROTON_RENDER_MEMORY_MIB": "512", "OPENPROTON_RENDER_TIMEOUT": "2s", "OPENPROTON_RENDER_PROCESSES": "1"}
+	c, err = ParseConfig(nil, func(k string) string { return env[k] })
+	if err != nil || c.RenderMemoryMiB != 512 || c.RenderTimeout != 2*time.Second || c.RenderProcesses != 1 {
+		t.Fatalf("from the environment: %+v %v", c, err)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--render-memory-mib", "64"}, "invalid --render-memory-mib 64: between 128 and 65536 (the Go runtime of a rendering process maps about 40 MiB at start, and its stack may take 32 MiB)"},
+		{[]string{"--render-timeout", "10ms"}, "invalid --render-timeout 10ms: at least 100ms"},
+		{[]string{"--render-processes", "0"}, "invalid --render-processes 0: between 1 and 256"},
+		{[]string{"--render-timeout", "15s"}, "invalid --render-timeout 15s: a deployment renders before its lease is first renewed, and may wait for the renderings of the other workers " +
+			"(--deployment-workers 8 over --render-processes 4: 2 turns of up to 15s), which must end within --deployment-lease (30s)"},
+		{[]string{"--deployment-lease", "2s"}, "invalid --render-timeout 10s: a deployment renders before its lease is first renewed, and may wait for the renderings of the other workers " +
+			"(--deployment-workers 8 over --render-processes 4: 2 turns of up to 10s), which must end within --deployment-lease (2s)"},
+	} {
+		_, err := ParseConfig(bad.args, func(string) string { return "" })
+		if err == nil || err.Error() != bad.want {
+			t.Errorf("%v: %v\nwant %s", bad.args, err, bad.want)
+		}
+	}
+	if _, err := ParseConfig([]string{"--render-timeout", "15s", "--render-processes", "8"}, func(string) string { return "" }); err != nil {
+		t.Errorf("15s with a process per worker: %v", err)
+	}
+}

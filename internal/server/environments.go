@@ -7,6 +7,7 @@ import (
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/provision"
+	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/worker"
 )
@@ -23,6 +24,7 @@ func newEnvironments(cfg Config, st store.Store, t environments.Templates, pages
 	engine := provision.Emulate{Delay: cfg.ProvisionerDelay}
 	runner := environments.NewRunner(st, t, engine, environments.RunnerOptions{
 		Owner: worker.NewOwnerID(), Lease: cfg.DeploymentLease, MaxAttempts: cfg.DeploymentAttempts, Log: log,
+		Renderer: render.NewIsolated(cfg.renderLimits()),
 	})
 	loop := worker.New("deployments", deploymentPoll, log, runner.Step)
 	svc := environments.New(st, t, pages, environments.Options{

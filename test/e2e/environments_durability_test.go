@@ -21,8 +21,14 @@ import (
 // it as version 1.0 of a new template and publishes it.
 func envPublishTemplate(t *testing.T, c *proton.Client, bundles, name string) {
 	t.Helper()
+	envPublishBundle(t, c, bundles, name, bundletest.EnvBundle(t))
+}
+
+// envPublishBundle is envPublishTemplate with a bundle of the caller's.
+func envPublishBundle(t *testing.T, c *proton.Client, bundles, name string, bundle []byte) {
+	t.Helper()
 	ctx := context.Background()
-	bundletest.WriteObject(t, bundles, "bucket", name+".tar.gz", bundletest.EnvBundle(t))
+	bundletest.WriteObject(t, bundles, "bucket", name+".tar.gz", bundle)
 	if _, err := c.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String(name)}); err != nil {
 		t.Fatalf("CreateEnvironmentTemplate: %v", err)
 	}
@@ -84,7 +90,7 @@ func envWithArg(args []string, flag, value string) []string {
 // once its deployment ended.
 func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) *types.Environment {
 	bundles := t.TempDir()
-	args := append([]string{"--bundle-dir", bundles, "--provisioner-delay", "1h", "--deployment-lease", "2s"}, extra...)
+	args := append([]string{"--bundle-dir", bundles, "--provisioner-delay", "1h", "--deployment-lease", "2s", "--render-timeout", "500ms"}, extra...)
 	srv := connStartServer(t, args...)
 	acct := connAccount()
 	c := connClient(srv, acct, "us-east-1")

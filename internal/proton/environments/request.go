@@ -31,7 +31,7 @@ func (r *Runner) request(ctx context.Context, d store.Deployment, e store.Enviro
 	if err != nil {
 		return provision.Request{}, err
 	}
-	files, err := renderFiles(v.bundle, d.EnvironmentName, inputs)
+	files, err := renderFiles(ctx, r.renderer, v.bundle, d.EnvironmentName, inputs)
 	if err != nil {
 		return provision.Request{}, err
 	}
@@ -71,28 +71,37 @@ func (r *Runner) request(ctx context.Context, d store.Deployment, e store.Enviro
 }
 
 // renderFiles returns the infrastructure files of a bundle, Jinja files
-// rendered with the environment's name and inputs, others as they are.
-func renderFiles(b *bundle.Bundle, name string, inputs map[string]any) ([]provision.File, error) {
+// rendered with the environment's name and inputs (all in one rendering
+// job), others as they are.
+func renderFiles(ctx context.Context, renderer render.Renderer, b *bundle.Bundle, name string, inputs map[string]any) ([]provision.File, error) {
 	m := b.Infrastructure
 	if m == nil {
 		return nil, nil
 	}
-	data := map[string]any{"environment": map[string]any{"name": name, "inputs": inputs}}
 	var out []provision.File
+	var job render.Job
+	var rendered []int // the files of out that the job renders
 	for _, t := range m.Templates {
 		for _, f := range b.Files {
 			rel, ok := strings.CutPrefix(f.Path, m.Dir+"/")
 			if !ok || rel == "manifest.yaml" || !matches(t, rel) {
 				continue
 			}
-			content := string(f.Data)
 			if strings.EqualFold(t.RenderingEngine, "jinja") {
-				var err error
-				if content, err = render.Jinja(f.Path, content, data); err != nil {
-					return nil, err
-				}
+				rendered = append(rendered, len(out))
+				job.Files = append(job.Files, render.File{Name: f.Path, Source: string(f.Data)})
 			}
-			out = append(out, provision.File{Path: rel, Content: content, RenderingEngine: t.RenderingEngine, Language: strings.ToLower(t.TemplateLanguage)})
+			out = append(out, provision.File{Path: rel, Content: string(f.Data), RenderingEngine: t.RenderingEngine, Language: strings.ToLower(t.TemplateLanguage)})
+		}
+	}
+	if len(job.Files) > 0 {
+		job.Data = map[string]any{"environment": map[string]any{"name": name, "inputs": inputs}}
+		res, err := renderer.Render(ctx, job)
+		if err != nil {
+			return nil, err
+		}
+		for i, at := range rendered {
+			out[at].Content = res.Outputs[i]
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/provision"
+	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/worker"
 )
@@ -30,6 +31,7 @@ type Runner struct {
 	store       Store
 	templates   Templates
 	engine      provision.Engine
+	renderer    render.Renderer
 	owner       string
 	lease       time.Duration
 	maxAttempts int
@@ -47,6 +49,9 @@ type RunnerOptions struct {
 	MaxAttempts int           // leases of one deployment before it fails
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Renderer renders the Jinja files of deployments; nil renders them
+	// in rendering processes with the default limits.
+	Renderer render.Renderer
 }
 
 // NewRunner returns a Runner that deploys with engine.
@@ -60,7 +65,10 @@ func NewRunner(s Store, t Templates, engine provision.Engine, o RunnerOptions) *
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{store: s, templates: t, engine: engine, owner: o.Owner, lease: o.Lease,
+	if o.Renderer == nil {
+		o.Renderer = render.NewIsolated(render.Limits{})
+	}
+	return &Runner{store: s, templates: t, engine: engine, renderer: o.Renderer, owner: o.Owner, lease: o.Lease,
 		maxAttempts: o.MaxAttempts, log: o.Log, clock: family.Clock(o.Now), running: map[string]context.CancelCauseFunc{}}
 }
 

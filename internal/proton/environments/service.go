@@ -14,6 +14,7 @@ import (
 	"github.com/openproton/openproton/internal/proton/arn"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/templates"
+	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -153,30 +154,9 @@ func inputsOf(st store.TemplateState) (map[string]any, error) {
 		return nil, fmt.Errorf("stored inputs of %s: %w", st.TemplateName, err)
 	}
 	for k, v := range m {
-		m[k] = numbers(v)
+		m[k] = render.JSONNumbers(v)
 	}
 	return m, nil
-}
-
-// numbers turns the json.Numbers of a decoded value into int64 or float64.
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 func encodeInputs(m map[string]any) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
@@ -14,35 +15,43 @@ import (
 	"github.com/nikolalohinski/gonja/v2/parser"
 )
 
-// Limits of one rendering.
+// Limits that the engine itself enforces in one rendering of one file;
+// the limits of the rendering process are in Limits.
 const (
 	MaxRangeItems  = 100_000
 	MaxOutputBytes = 4 << 20
 )
 
-// Jinja renders source, a template file named name, with data as the
+// errOutputTooLarge is the end of a rendering whose output would pass
+// MaxOutputBytes.
+var errOutputTooLarge = fmt.Errorf("the rendered file would be larger than the limit of %s (%s bytes)", sizeText(MaxOutputBytes), humanize.Comma(MaxOutputBytes))
+
+// jinja renders source, a template file named name, with data as the
 // top-level variables (for an environment: {"environment": {"name": ...,
-// "inputs": {...}}}).
-func Jinja(name, source string, data map[string]any) (out string, err error) {
-	// gonja reports some evaluation errors by panicking; a template must
-	// never take the server down.
+// "inputs": {...}}}), in this process. It is the engine of the rendering
+// process (child.go); nothing else calls it, because no Go code can stop
+// a template that recurses without end or fills the memory.
+func jinja(name, source string, data map[string]any) (out string, err error) {
+	// gonja reports some evaluation errors by panicking.
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = "", fmt.Errorf("render %s: %v", name, r)
+			out, err = "", failed(name, 0, fmt.Sprint(r))
 		}
 	}()
 	loader := &oneFile{name: "/" + strings.TrimPrefix(name, "/"), source: source}
-	tpl, err := exec.NewTemplate(loader.name, config.New(), loader, environment())
+	env := environment()
+	tpl, err := exec.NewTemplate(loader.name, config.New(), loader, env)
 	if err != nil {
-		return "", fmt.Errorf("render %s: %w", name, err)
+		return "", explainParse(name, loader, env, err)
 	}
 	var b limitedBuilder
-	if err := tpl.Execute(&b, exec.NewContext(data)); err != nil {
-		return "", fmt.Errorf("render %s: %w", name, err)
-	}
-	// gonja does not stop at a failed write; the builder remembers it.
+	err = tpl.Execute(&b, exec.NewContext(data))
+	// gonja does not always stop at a failed write; the builder remembers it.
 	if b.overflow {
-		return "", fmt.Errorf("render %s: the rendered file would exceed %d bytes", name, MaxOutputBytes)
+		return "", failed(name, 0, errOutputTooLarge.Error())
+	}
+	if err != nil {
+		return "", explainRun(name, err)
 	}
 	return b.String(), nil
 }
@@ -56,7 +65,7 @@ func environment() *exec.Environment {
 		start, stop, step := 0, 0, 1
 		for _, a := range params.Args {
 			if !a.IsInteger() {
-				return nil, errors.New("range: expected signature is [start, ]stop[, step] where all arguments are integers")
+				return nil, errors.New("range() takes integers: range([start, ]stop[, step])")
 			}
 		}
 		switch len(params.Args) {
@@ -67,15 +76,15 @@ func environment() *exec.Environment {
 		case 3:
 			start, stop, step = params.Args[0].Integer(), params.Args[1].Integer(), params.Args[2].Integer()
 		default:
-			return nil, errors.New("range: expected signature is [start, ]stop[, step]")
+			return nil, errors.New("range() takes one to three integers: range([start, ]stop[, step])")
 		}
 		if step == 0 {
-			return nil, errors.New("range: step cannot be 0")
+			return nil, errors.New("range() cannot take a step of 0")
 		}
 		var out []int
 		for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
 			if budget == 0 {
-				return nil, fmt.Errorf("range: a rendering may produce at most %d items", MaxRangeItems)
+				return nil, fmt.Errorf("range() may produce at most %s items in one rendering", humanize.Comma(MaxRangeItems))
 			}
 			budget--
 			out = append(out, i)
@@ -123,19 +132,23 @@ type oneFile struct{ name, source string }
 
 func (l *oneFile) Read(path string) (io.Reader, error) {
 	if path != l.name {
-		return nil, fmt.Errorf("template %q is not available: a bundle template cannot include other files", path)
+		return nil, notAvailable(path)
 	}
 	return strings.NewReader(l.source), nil
 }
 
 func (l *oneFile) Resolve(path string) (string, error) {
 	if path != l.name {
-		return "", fmt.Errorf("template %q is not available: a bundle template cannot include other files", path)
+		return "", notAvailable(path)
 	}
 	return path, nil
 }
 
 func (l *oneFile) Inherit(string) (loaders.Loader, error) { return l, nil }
+
+func notAvailable(path string) error {
+	return fmt.Errorf("%q cannot be read: a bundle template cannot include, import or extend other files", strings.TrimPrefix(path, "/"))
+}
 
 // limitedBuilder collects output up to MaxOutputBytes.
 type limitedBuilder struct {
@@ -146,7 +159,7 @@ type limitedBuilder struct {
 func (b *limitedBuilder) Write(p []byte) (int, error) {
 	if b.overflow || b.Len()+len(p) > MaxOutputBytes {
 		b.overflow = true
-		return 0, fmt.Errorf("the rendered file would exceed %d bytes", MaxOutputBytes)
+		return 0, errOutputTooLarge
 	}
 	return b.Builder.Write(p)
 }
@@ -154,3 +167,15 @@ func (b *limitedBuilder) Write(p []byte) (int, error) {
 // WriteString keeps io.WriteString from reaching the embedded builder's
 // own WriteString, which would bypass the limit.
 func (b *limitedBuilder) WriteString(s string) (int, error) { return b.Write([]byte(s)) }
+
+// sizeText writes a size in bytes the way the limits are documented: in
+// MiB or KiB when it is a whole number of them.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
