@@ -13,6 +13,8 @@ import (
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/parser"
 	"github.com/nikolalohinski/gonja/v2/tokens"
+
+	"github.com/openproton/openproton/internal/fault"
 )
 
 // gonja's errors are chains of wrapped messages that print its syntax
@@ -22,30 +24,16 @@ import (
 // for the errors a template author meets, and passes the others on with
 // their innermost message only.
 
-// maxWhat bounds the part of a message that may quote the template or its
-// values, so that a failed deployment's message stays readable.
-const maxWhat = 300
-
 // failed is the error of a file that the template itself made fail; line
 // is 0 when the place is not known.
 func failed(name string, line int, what string) error {
-	what = shorten(what)
+	// The part that may quote the template or its values is cut as every
+	// quoted value is, so that a failed deployment's message stays readable.
+	what = fault.Echo(what)
 	if line > 0 {
 		return fmt.Errorf("rendering %s failed at line %d: %s", name, line, what)
 	}
 	return fmt.Errorf("rendering %s failed: %s", name, what)
-}
-
-// shorten cuts s to maxWhat bytes on a character boundary.
-func shorten(s string) string {
-	if len(s) <= maxWhat {
-		return s
-	}
-	cut := maxWhat
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // explainParse explains an error of gonja's parser for the file name.
@@ -114,7 +102,7 @@ func stopLine(loader *oneFile, env *exec.Environment) stop {
 	if i := strings.LastIndex(loader.source[:pos], t.Val); i >= 0 && t.Val != "" {
 		pos = i
 	}
-	return stop{line: lineAt(loader.source, pos), lexical: fmt.Sprintf("a string is not closed (it starts with %q)", shorten(t.Val))}
+	return stop{line: lineAt(loader.source, pos), lexical: fmt.Sprintf("a string is not closed (it starts with %q)", fault.Echo(t.Val))}
 }
 
 // lineAt is the line number of the byte at offset pos of s.

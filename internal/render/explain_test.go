@@ -3,6 +3,8 @@ package render
 import (
 	"strings"
 	"testing"
+
+	"github.com/openproton/openproton/internal/fault"
 )
 
 // TestErrorsInWords checks the message of each kind of mistake a template
@@ -52,16 +54,16 @@ func TestErrorsInWords(t *testing.T) {
 	}
 }
 
-// TestErrorsAreShort: a message quotes at most maxWhat bytes of the
+// TestErrorsAreShort: a message quotes at most fault.MaxEcho bytes of the
 // template or its values.
 func TestErrorsAreShort(t *testing.T) {
 	long := strings.Repeat("x", 10_000)
 	_, err := jinja("x.yaml", "{{ '"+long+"' | nosuch }}{{ "+long+".a }}", env(nil))
-	if err == nil || len(err.Error()) > maxWhat+100 {
-		t.Fatalf("err = %.200v (%d bytes), want at most %d", err, len(err.Error()), maxWhat+100)
+	if err == nil || len(err.Error()) > fault.MaxEcho+100 {
+		t.Fatalf("err = %.200v (%d bytes), want at most %d", err, len(err.Error()), fault.MaxEcho+100)
 	}
 	_, err = jinja("x.yaml", "{{ "+long+".a }}", env(nil))
-	if err == nil || len(err.Error()) > maxWhat+100 || !strings.HasSuffix(err.Error(), "…") {
-		t.Fatalf("err = %.200v (%d bytes), want at most %d, cut", err, len(err.Error()), maxWhat+100)
+	if err == nil || len(err.Error()) > fault.MaxEcho+100 || !strings.HasSuffix(err.Error(), "...") {
+		t.Fatalf("err = %.200v (%d bytes), want at most %d, cut", err, len(err.Error()), fault.MaxEcho+100)
 	}
 }
