@@ -58,6 +58,14 @@ func deploymentSummary(d store.Deployment) api.DeploymentSummary {
 	}
 }
 
+func deploymentSummaries(rows []store.Deployment) []api.DeploymentSummary {
+	out := make([]api.DeploymentSummary, len(rows))
+	for i, d := range rows {
+		out[i] = deploymentSummary(d)
+	}
+	return out
+}
+
 // GetDeployment reads one of the caller's deployments.
 func (s *Service) GetDeployment(ctx context.Context, in *api.GetDeploymentInput) (*api.GetDeploymentOutput, error) {
 	caller, err := callerOf(ctx)
@@ -90,11 +98,7 @@ func (s *Service) ListDeployments(ctx context.Context, in *api.ListDeploymentsIn
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListDeploymentsOutput{Deployments: make([]api.DeploymentSummary, len(rows)), NextToken: ptr(next)}
-	for i, d := range rows {
-		out.Deployments[i] = deploymentSummary(d)
-	}
-	return out, nil
+	return &api.ListDeploymentsOutput{Deployments: deploymentSummaries(rows), NextToken: ptr(next)}, nil
 }
 
 // DeleteDeployment deletes one record of deployment history.

@@ -86,6 +86,14 @@ func environmentSummary(e store.Environment) api.EnvironmentSummary {
 	}
 }
 
+func environmentSummaries(rows []store.Environment) []api.EnvironmentSummary {
+	out := make([]api.EnvironmentSummary, len(rows))
+	for i, e := range rows {
+		out[i] = environmentSummary(e)
+	}
+	return out
+}
+
 // environment runs one domain call on a single environment as the caller.
 func (s *Service) environment(ctx context.Context, call func(auth.Caller) (store.Environment, error)) (*api.Environment, error) {
 	e, err := withCaller(ctx, call)
@@ -196,11 +204,7 @@ func (s *Service) ListEnvironments(ctx context.Context, in *api.ListEnvironments
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentsOutput{Environments: make([]api.EnvironmentSummary, len(rows)), NextToken: ptr(next)}
-	for i, e := range rows {
-		out.Environments[i] = environmentSummary(e)
-	}
-	return out, nil
+	return &api.ListEnvironmentsOutput{Environments: environmentSummaries(rows), NextToken: ptr(next)}, nil
 }
 
 // ListEnvironmentOutputs lists an environment's outputs.

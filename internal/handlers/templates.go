@@ -74,6 +74,26 @@ func svcVersionOut(v store.TemplateVersion) *api.ServiceTemplateVersion {
 	return out
 }
 
+func envTemplateSummaries(rows []store.Template) []api.EnvironmentTemplateSummary {
+	out := make([]api.EnvironmentTemplateSummary, len(rows))
+	for i, t := range rows {
+		o := envTemplateOut(t)
+		out[i] = api.EnvironmentTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
+			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, Provisioning: o.Provisioning, RecommendedVersion: o.RecommendedVersion}
+	}
+	return out
+}
+
+func svcTemplateSummaries(rows []store.Template) []api.ServiceTemplateSummary {
+	out := make([]api.ServiceTemplateSummary, len(rows))
+	for i, t := range rows {
+		o := svcTemplateOut(t)
+		out[i] = api.ServiceTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
+			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, PipelineProvisioning: o.PipelineProvisioning, RecommendedVersion: o.RecommendedVersion}
+	}
+	return out
+}
+
 func createTemplateInput(kind store.TemplateKind, name, displayName, description, key, provisioning *string, tags []api.Tag) templates.CreateTemplateInput {
 	return templates.CreateTemplateInput{Kind: kind, Name: str(name), DisplayName: str(displayName), Description: str(description),
 		EncryptionKey: str(key), Provisioning: str(provisioning), Tags: tagsIn(tags)}
@@ -182,13 +202,7 @@ func (s *Service) ListEnvironmentTemplates(ctx context.Context, in *api.ListEnvi
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentTemplatesOutput{Templates: make([]api.EnvironmentTemplateSummary, len(rows)), NextToken: ptr(next)}
-	for i, t := range rows {
-		o := envTemplateOut(t)
-		out.Templates[i] = api.EnvironmentTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, Provisioning: o.Provisioning, RecommendedVersion: o.RecommendedVersion}
-	}
-	return out, nil
+	return &api.ListEnvironmentTemplatesOutput{Templates: envTemplateSummaries(rows), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplates lists the caller's service templates by name.
@@ -201,11 +215,5 @@ func (s *Service) ListServiceTemplates(ctx context.Context, in *api.ListServiceT
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListServiceTemplatesOutput{Templates: make([]api.ServiceTemplateSummary, len(rows)), NextToken: ptr(next)}
-	for i, t := range rows {
-		o := svcTemplateOut(t)
-		out.Templates[i] = api.ServiceTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, PipelineProvisioning: o.PipelineProvisioning, RecommendedVersion: o.RecommendedVersion}
-	}
-	return out, nil
+	return &api.ListServiceTemplatesOutput{Templates: svcTemplateSummaries(rows), NextToken: ptr(next)}, nil
 }

@@ -150,6 +150,22 @@ func svcVersionSummary(v store.TemplateVersion) api.ServiceTemplateVersionSummar
 		StatusMessage: o.StatusMessage, Description: o.Description, RecommendedMinorVersion: o.RecommendedMinorVersion}
 }
 
+func envVersionSummaries(rows []store.TemplateVersion) []api.EnvironmentTemplateVersionSummary {
+	out := make([]api.EnvironmentTemplateVersionSummary, len(rows))
+	for i, v := range rows {
+		out[i] = envVersionSummary(v)
+	}
+	return out
+}
+
+func svcVersionSummaries(rows []store.TemplateVersion) []api.ServiceTemplateVersionSummary {
+	out := make([]api.ServiceTemplateVersionSummary, len(rows))
+	for i, v := range rows {
+		out[i] = svcVersionSummary(v)
+	}
+	return out
+}
+
 // ListEnvironmentTemplateVersions lists an environment template's versions by number.
 func (s *Service) ListEnvironmentTemplateVersions(ctx context.Context, in *api.ListEnvironmentTemplateVersionsInput) (*api.ListEnvironmentTemplateVersionsOutput, error) {
 	caller, err := callerOf(ctx)
@@ -160,11 +176,7 @@ func (s *Service) ListEnvironmentTemplateVersions(ctx context.Context, in *api.L
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: make([]api.EnvironmentTemplateVersionSummary, len(rows)), NextToken: ptr(next)}
-	for i, v := range rows {
-		out.TemplateVersions[i] = envVersionSummary(v)
-	}
-	return out, nil
+	return &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: envVersionSummaries(rows), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplateVersions lists a service template's versions by number.
@@ -177,9 +189,5 @@ func (s *Service) ListServiceTemplateVersions(ctx context.Context, in *api.ListS
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListServiceTemplateVersionsOutput{TemplateVersions: make([]api.ServiceTemplateVersionSummary, len(rows)), NextToken: ptr(next)}
-	for i, v := range rows {
-		out.TemplateVersions[i] = svcVersionSummary(v)
-	}
-	return out, nil
+	return &api.ListServiceTemplateVersionsOutput{TemplateVersions: svcVersionSummaries(rows), NextToken: ptr(next)}, nil
 }
