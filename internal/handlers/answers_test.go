@@ -135,33 +135,33 @@ func versionRows(kind store.TemplateKind) []store.TemplateVersion {
 func answers() map[string][]byte {
 	out := map[string][]byte{}
 	for i, e := range environmentRows() {
-		out[name("environment", i)] = (&api.GetEnvironmentOutput{Environment: environmentOut(e)}).AppendJSON(nil)
+		out[name("environment", i)] = (&api.GetEnvironmentOutput{Environment: one(e, environmentOf)}).AppendJSON(nil)
 	}
-	out["environments-page"] = (&api.ListEnvironmentsOutput{Environments: environmentSummaries(environmentRows())}).AppendJSON(nil)
+	out["environments-page"] = (&api.ListEnvironmentsOutput{Environments: summaries(environmentRows(), environmentOf)}).AppendJSON(nil)
 	for i, d := range deploymentRows() {
-		out[name("deployment", i)] = (&api.GetDeploymentOutput{Deployment: deploymentOut(d)}).AppendJSON(nil)
+		out[name("deployment", i)] = (&api.GetDeploymentOutput{Deployment: one(d, deploymentOf)}).AppendJSON(nil)
 	}
-	out["deployments-page"] = (&api.ListDeploymentsOutput{Deployments: deploymentSummaries(deploymentRows())}).AppendJSON(nil)
+	out["deployments-page"] = (&api.ListDeploymentsOutput{Deployments: summaries(deploymentRows(), deploymentOf)}).AppendJSON(nil)
 	for i, c := range connectionRows() {
-		out[name("connection", i)] = (&api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: connectionOut(c)}).AppendJSON(nil)
+		out[name("connection", i)] = (&api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: one(c, connectionOf)}).AppendJSON(nil)
 	}
-	out["connections-page"] = (&api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: connectionSummaries(connectionRows())}).AppendJSON(nil)
+	out["connections-page"] = (&api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: summaries(connectionRows(), connectionOf)}).AppendJSON(nil)
 	for i, t := range templateRows(envKind) {
-		out[name("environment-template", i)] = (&api.GetEnvironmentTemplateOutput{EnvironmentTemplate: envTemplateOut(t)}).AppendJSON(nil)
+		out[name("environment-template", i)] = (&api.GetEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}).AppendJSON(nil)
 	}
-	out["environment-templates-page"] = (&api.ListEnvironmentTemplatesOutput{Templates: envTemplateSummaries(templateRows(envKind))}).AppendJSON(nil)
+	out["environment-templates-page"] = (&api.ListEnvironmentTemplatesOutput{Templates: summaries(templateRows(envKind), envTemplateOf)}).AppendJSON(nil)
 	for i, t := range templateRows(svcKind) {
-		out[name("service-template", i)] = (&api.GetServiceTemplateOutput{ServiceTemplate: svcTemplateOut(t)}).AppendJSON(nil)
+		out[name("service-template", i)] = (&api.GetServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}).AppendJSON(nil)
 	}
-	out["service-templates-page"] = (&api.ListServiceTemplatesOutput{Templates: svcTemplateSummaries(templateRows(svcKind))}).AppendJSON(nil)
+	out["service-templates-page"] = (&api.ListServiceTemplatesOutput{Templates: summaries(templateRows(svcKind), svcTemplateOf)}).AppendJSON(nil)
 	for i, v := range versionRows(envKind) {
-		out[name("environment-template-version", i)] = (&api.GetEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: envVersionOut(v)}).AppendJSON(nil)
+		out[name("environment-template-version", i)] = (&api.GetEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}).AppendJSON(nil)
 	}
-	out["environment-template-versions-page"] = (&api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: envVersionSummaries(versionRows(envKind))}).AppendJSON(nil)
+	out["environment-template-versions-page"] = (&api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(versionRows(envKind), envVersionOf)}).AppendJSON(nil)
 	for i, v := range versionRows(svcKind) {
-		out[name("service-template-version", i)] = (&api.GetServiceTemplateVersionOutput{ServiceTemplateVersion: svcVersionOut(v)}).AppendJSON(nil)
+		out[name("service-template-version", i)] = (&api.GetServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}).AppendJSON(nil)
 	}
-	out["service-template-versions-page"] = (&api.ListServiceTemplateVersionsOutput{TemplateVersions: svcVersionSummaries(versionRows(svcKind))}).AppendJSON(nil)
+	out["service-template-versions-page"] = (&api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(versionRows(svcKind), svcVersionOf)}).AppendJSON(nil)
 	return out
 }
 
