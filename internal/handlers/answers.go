@@ -6,30 +6,36 @@ import (
 	"github.com/openproton/openproton/internal/api"
 )
 
-// Each resource has one mapping from its store row to its answer form, a
-// function of(row, answer) that fills *answer and returns the api value
-// inside it. Members point into the row and into the answer instead of into
-// copies of their own: an answer has a pointer per member, and a page of 100
-// would otherwise make one small allocation for each (about 1,900 for a page
-// of environments). Both must outlive what is returned.
+// Each resource has one mapping from its store row to its answer form,
+// of(row, values), which sets the values it derives from the row (the ARN,
+// times) in *values and returns the api value; lists answer the generated
+// Summary of that. Members point into the row and into *values rather than
+// into copies of their own: an answer has a pointer per member, and a page
+// of 100 environments made about 1,900 small allocations when each had its
+// own. Both must outlive the answer.
 
 // one is the answer form of a single row: the row's copy, the derived values
 // and the api value in one allocation.
-func one[R, A, X any](row R, of func(*R, *A) *X) *X {
-	v := &struct {
-		row R
-		a   A
+func one[R, V, X any](row R, of func(*R, *V) X) *X {
+	a := &struct {
+		row    R
+		values V
+		x      X
 	}{row: row}
-	return of(&v.row, &v.a)
+	a.x = of(&a.row, &a.values)
+	return &a.x
 }
 
-// summaries is a list page: the Summary of each row's answer form, with the
-// answers in one allocation for the page; the members point into rows.
-func summaries[R, A any, X interface{ Summary() S }, S any](rows []R, of func(*R, *A) X) []S {
+// summaries is a list page: the summary of each row's answer form, with the
+// derived values in one allocation for the page; the members point into
+// rows. Only the summaries are kept: once inlined, the answer forms stay on
+// the stack.
+func summaries[R, V, X, S any](rows []R, of func(*R, *V) X, summary func(*X) S) []S {
 	page := make([]S, len(rows))
-	answers := make([]A, len(rows))
+	values := make([]V, len(rows))
 	for i := range rows {
-		page[i] = of(&rows[i], &answers[i]).Summary()
+		x := of(&rows[i], &values[i])
+		page[i] = summary(&x)
 	}
 	return page
 }

@@ -137,31 +137,31 @@ func answers() map[string][]byte {
 	for i, e := range environmentRows() {
 		out[name("environment", i)] = (&api.GetEnvironmentOutput{Environment: one(e, environmentOf)}).AppendJSON(nil)
 	}
-	out["environments-page"] = (&api.ListEnvironmentsOutput{Environments: summaries(environmentRows(), environmentOf)}).AppendJSON(nil)
+	out["environments-page"] = (&api.ListEnvironmentsOutput{Environments: summaries(environmentRows(), environmentOf, (*api.Environment).Summary)}).AppendJSON(nil)
 	for i, d := range deploymentRows() {
 		out[name("deployment", i)] = (&api.GetDeploymentOutput{Deployment: one(d, deploymentOf)}).AppendJSON(nil)
 	}
-	out["deployments-page"] = (&api.ListDeploymentsOutput{Deployments: summaries(deploymentRows(), deploymentOf)}).AppendJSON(nil)
+	out["deployments-page"] = (&api.ListDeploymentsOutput{Deployments: summaries(deploymentRows(), deploymentOf, (*api.Deployment).Summary)}).AppendJSON(nil)
 	for i, c := range connectionRows() {
 		out[name("connection", i)] = (&api.GetEnvironmentAccountConnectionOutput{EnvironmentAccountConnection: one(c, connectionOf)}).AppendJSON(nil)
 	}
-	out["connections-page"] = (&api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: summaries(connectionRows(), connectionOf)}).AppendJSON(nil)
+	out["connections-page"] = (&api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: summaries(connectionRows(), connectionOf, (*api.EnvironmentAccountConnection).Summary)}).AppendJSON(nil)
 	for i, t := range templateRows(envKind) {
 		out[name("environment-template", i)] = (&api.GetEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}).AppendJSON(nil)
 	}
-	out["environment-templates-page"] = (&api.ListEnvironmentTemplatesOutput{Templates: summaries(templateRows(envKind), envTemplateOf)}).AppendJSON(nil)
+	out["environment-templates-page"] = (&api.ListEnvironmentTemplatesOutput{Templates: summaries(templateRows(envKind), envTemplateOf, (*api.EnvironmentTemplate).Summary)}).AppendJSON(nil)
 	for i, t := range templateRows(svcKind) {
 		out[name("service-template", i)] = (&api.GetServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}).AppendJSON(nil)
 	}
-	out["service-templates-page"] = (&api.ListServiceTemplatesOutput{Templates: summaries(templateRows(svcKind), svcTemplateOf)}).AppendJSON(nil)
+	out["service-templates-page"] = (&api.ListServiceTemplatesOutput{Templates: summaries(templateRows(svcKind), svcTemplateOf, (*api.ServiceTemplate).Summary)}).AppendJSON(nil)
 	for i, v := range versionRows(envKind) {
 		out[name("environment-template-version", i)] = (&api.GetEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}).AppendJSON(nil)
 	}
-	out["environment-template-versions-page"] = (&api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(versionRows(envKind), envVersionOf)}).AppendJSON(nil)
+	out["environment-template-versions-page"] = (&api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(versionRows(envKind), envVersionOf, (*api.EnvironmentTemplateVersion).Summary)}).AppendJSON(nil)
 	for i, v := range versionRows(svcKind) {
 		out[name("service-template-version", i)] = (&api.GetServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}).AppendJSON(nil)
 	}
-	out["service-template-versions-page"] = (&api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(versionRows(svcKind), svcVersionOf)}).AppendJSON(nil)
+	out["service-template-versions-page"] = (&api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(versionRows(svcKind), svcVersionOf, (*api.ServiceTemplateVersion).Summary)}).AppendJSON(nil)
 	return out
 }
 

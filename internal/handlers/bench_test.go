@@ -26,35 +26,35 @@ func pageOf[R any](rows []R, rename func(*R, string)) []R {
 func BenchmarkListEnvironmentsPage(b *testing.B) {
 	rows := pageOf(environmentRows(), func(e *store.Environment, n string) { e.Name = n })
 	benchPage(b, func() *api.ListEnvironmentsOutput {
-		return &api.ListEnvironmentsOutput{Environments: summaries(rows, environmentOf)}
+		return &api.ListEnvironmentsOutput{Environments: summaries(rows, environmentOf, (*api.Environment).Summary)}
 	})
 }
 
 func BenchmarkListDeploymentsPage(b *testing.B) {
 	rows := pageOf(deploymentRows(), func(d *store.Deployment, n string) { d.ID = n })
 	benchPage(b, func() *api.ListDeploymentsOutput {
-		return &api.ListDeploymentsOutput{Deployments: summaries(rows, deploymentOf)}
+		return &api.ListDeploymentsOutput{Deployments: summaries(rows, deploymentOf, (*api.Deployment).Summary)}
 	})
 }
 
 func BenchmarkListConnectionsPage(b *testing.B) {
 	rows := pageOf(connectionRows(), func(c *store.Connection, n string) { c.ID = n })
 	benchPage(b, func() *api.ListEnvironmentAccountConnectionsOutput {
-		return &api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: summaries(rows, connectionOf)}
+		return &api.ListEnvironmentAccountConnectionsOutput{EnvironmentAccountConnections: summaries(rows, connectionOf, (*api.EnvironmentAccountConnection).Summary)}
 	})
 }
 
 func BenchmarkListServiceTemplatesPage(b *testing.B) {
 	rows := pageOf(templateRows(svcKind), func(t *store.Template, n string) { t.Name = n })
 	benchPage(b, func() *api.ListServiceTemplatesOutput {
-		return &api.ListServiceTemplatesOutput{Templates: summaries(rows, svcTemplateOf)}
+		return &api.ListServiceTemplatesOutput{Templates: summaries(rows, svcTemplateOf, (*api.ServiceTemplate).Summary)}
 	})
 }
 
 func BenchmarkListServiceTemplateVersionsPage(b *testing.B) {
 	rows := pageOf(versionRows(svcKind), func(v *store.TemplateVersion, n string) { v.Name = n })
 	benchPage(b, func() *api.ListServiceTemplateVersionsOutput {
-		return &api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(rows, svcVersionOf)}
+		return &api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(rows, svcVersionOf, (*api.ServiceTemplateVersion).Summary)}
 	})
 }
 

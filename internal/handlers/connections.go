@@ -9,19 +9,18 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-// connectionAnswer holds a connection's answer and the values derived from
-// its row.
-type connectionAnswer struct {
+// connectionValues holds the values a connection's answer derives from its
+// row.
+type connectionValues struct {
 	arn   string
 	times [2]api.Time
-	out   api.EnvironmentAccountConnection
 }
 
 // connectionOf is the answer form of *c; ListEnvironmentAccountConnections
 // answers its Summary.
-func connectionOf(c *store.Connection, a *connectionAnswer) *api.EnvironmentAccountConnection {
+func connectionOf(c *store.Connection, a *connectionValues) api.EnvironmentAccountConnection {
 	a.arn = connections.ARN(*c)
-	a.out = api.EnvironmentAccountConnection{
+	return api.EnvironmentAccountConnection{
 		Arn:                  &a.arn,
 		CodebuildRoleArn:     opt(&c.CodebuildRoleArn),
 		ComponentRoleArn:     opt(&c.ComponentRoleArn),
@@ -34,7 +33,6 @@ func connectionOf(c *store.Connection, a *connectionAnswer) *api.EnvironmentAcco
 		RoleArn:              opt(&c.RoleArn),
 		Status:               opt((*string)(&c.Status)),
 	}
-	return &a.out
 }
 
 func tagsIn(in []api.Tag) []store.Tag {
@@ -157,7 +155,7 @@ func (s *Service) ListEnvironmentAccountConnections(ctx context.Context, in *api
 		return nil, err
 	}
 	return &api.ListEnvironmentAccountConnectionsOutput{
-		EnvironmentAccountConnections: summaries(rows, connectionOf),
+		EnvironmentAccountConnections: summaries(rows, connectionOf, (*api.EnvironmentAccountConnection).Summary),
 		NextToken:                     ptr(next),
 	}, nil
 }

@@ -8,15 +8,15 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-// stateAnswer holds a deployment state's answer.
-type stateAnswer struct {
+// stateValues holds a deployment state's answer.
+type stateValues struct {
 	out api.DeploymentState
 	env api.EnvironmentState
 }
 
 // stateOf is the answer form of *st, nil for none; its members point into
 // *st and *a.
-func stateOf(st *store.TemplateState, a *stateAnswer) *api.DeploymentState {
+func stateOf(st *store.TemplateState, a *stateValues) *api.DeploymentState {
 	if st == nil {
 		return nil
 	}
@@ -30,19 +30,18 @@ func stateOf(st *store.TemplateState, a *stateAnswer) *api.DeploymentState {
 	return &a.out
 }
 
-// deploymentAnswer holds a deployment's answer and the values derived from
-// its row.
-type deploymentAnswer struct {
+// deploymentValues holds the values a deployment's answer derives from its
+// row.
+type deploymentValues struct {
 	arn    string
 	times  [4]api.Time
-	states [2]stateAnswer
-	out    api.Deployment
+	states [2]stateValues
 }
 
 // deploymentOf is the answer form of *d; ListDeployments answers its Summary.
-func deploymentOf(d *store.Deployment, a *deploymentAnswer) *api.Deployment {
+func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
 	a.arn = environments.DeploymentARN(*d)
-	a.out = api.Deployment{
+	return api.Deployment{
 		Arn:                       &a.arn,
 		CompletedAt:               stampOrNil(&a.times[0], d.CompletedAt),
 		CreatedAt:                 stamp(&a.times[1], d.CreatedAt),
@@ -59,7 +58,6 @@ func deploymentOf(d *store.Deployment, a *deploymentAnswer) *api.Deployment {
 		TargetResourceType:        opt(&d.TargetResourceType),
 		TargetState:               stateOf(&d.TargetState, &a.states[1]),
 	}
-	return &a.out
 }
 
 // GetDeployment reads one of the caller's deployments.
@@ -94,7 +92,7 @@ func (s *Service) ListDeployments(ctx context.Context, in *api.ListDeploymentsIn
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListDeploymentsOutput{Deployments: summaries(rows, deploymentOf), NextToken: ptr(next)}, nil
+	return &api.ListDeploymentsOutput{Deployments: summaries(rows, deploymentOf, (*api.Deployment).Summary), NextToken: ptr(next)}, nil
 }
 
 // DeleteDeployment deletes one record of deployment history.

@@ -28,19 +28,18 @@ func repositoryIn(in *api.RepositoryBranchInput) *store.RepositoryBranch {
 	return &store.RepositoryBranch{Provider: str(in.Provider), Name: str(in.Name), Branch: str(in.Branch)}
 }
 
-// environmentAnswer holds an environment's answer and the values derived
-// from its row.
-type environmentAnswer struct {
+// environmentValues holds the values an environment's answer derives from
+// its row.
+type environmentValues struct {
 	arn   string
 	times [3]api.Time
-	out   api.Environment
 }
 
 // environmentOf is the answer form of *e; ListEnvironments answers its
 // Summary.
-func environmentOf(e *store.Environment, a *environmentAnswer) *api.Environment {
+func environmentOf(e *store.Environment, a *environmentValues) api.Environment {
 	a.arn = environments.ARN(*e)
-	a.out = api.Environment{
+	return api.Environment{
 		Arn:                            &a.arn,
 		CodebuildRoleArn:               opt(&e.CodebuildRoleArn),
 		ComponentRoleArn:               opt(&e.ComponentRoleArn),
@@ -63,7 +62,6 @@ func environmentOf(e *store.Environment, a *environmentAnswer) *api.Environment 
 		TemplateMinorVersion:           opt(&e.MinorVersion),
 		TemplateName:                   opt(&e.TemplateName),
 	}
-	return &a.out
 }
 
 // environment runs one domain call on a single environment as the caller.
@@ -176,7 +174,7 @@ func (s *Service) ListEnvironments(ctx context.Context, in *api.ListEnvironments
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListEnvironmentsOutput{Environments: summaries(rows, environmentOf), NextToken: ptr(next)}, nil
+	return &api.ListEnvironmentsOutput{Environments: summaries(rows, environmentOf, (*api.Environment).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListEnvironmentOutputs lists an environment's outputs.

@@ -15,16 +15,14 @@ const (
 	svcKind = store.ServiceTemplate
 )
 
-// templateAnswer holds the answer of a template (X is the environment or
-// the service template shape) and the values derived from its row.
-type templateAnswer[X any] struct {
+// templateValues holds the values a template's answer derives from its row,
+// for both kinds of template.
+type templateValues struct {
 	arn, recommended string
 	times            [2]api.Time
-	out              X
 }
 
-// derive sets the values that both kinds of template answer carry.
-func (a *templateAnswer[X]) derive(t *store.Template) {
+func (a *templateValues) derive(t *store.Template) {
 	a.arn = templates.TemplateARN(t.TemplateKey)
 	stamp(&a.times[0], t.CreatedAt)
 	stamp(&a.times[1], t.LastModifiedAt)
@@ -35,39 +33,34 @@ func (a *templateAnswer[X]) derive(t *store.Template) {
 
 // envTemplateOf is the answer form of *t; ListEnvironmentTemplates answers
 // its Summary.
-func envTemplateOf(t *store.Template, a *templateAnswer[api.EnvironmentTemplate]) *api.EnvironmentTemplate {
+func envTemplateOf(t *store.Template, a *templateValues) api.EnvironmentTemplate {
 	a.derive(t)
-	a.out = api.EnvironmentTemplate{
+	return api.EnvironmentTemplate{
 		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
 		Name: opt(&t.Name), DisplayName: opt(&t.DisplayName), Description: opt(&t.Description), EncryptionKey: opt(&t.EncryptionKey),
 		Provisioning: opt(&t.Provisioning), RecommendedVersion: opt(&a.recommended),
 	}
-	return &a.out
 }
 
 // svcTemplateOf is the answer form of *t; ListServiceTemplates answers its
 // Summary.
-func svcTemplateOf(t *store.Template, a *templateAnswer[api.ServiceTemplate]) *api.ServiceTemplate {
+func svcTemplateOf(t *store.Template, a *templateValues) api.ServiceTemplate {
 	a.derive(t)
-	a.out = api.ServiceTemplate{
+	return api.ServiceTemplate{
 		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
 		Name: opt(&t.Name), DisplayName: opt(&t.DisplayName), Description: opt(&t.Description), EncryptionKey: opt(&t.EncryptionKey),
 		PipelineProvisioning: opt(&t.Provisioning), RecommendedVersion: opt(&a.recommended),
 	}
-	return &a.out
 }
 
-// versionAnswer holds the answer of a template version (X is the
-// environment or the service template version shape) and the values derived
-// from its row.
-type versionAnswer[X any] struct {
+// versionValues holds the values a template version's answer derives from
+// its row, for both kinds of template.
+type versionValues struct {
 	arn, major, minor, recommendedMinor string
 	times                               [2]api.Time
-	out                                 X
 }
 
-// derive sets the values that both kinds of version answer carry.
-func (a *versionAnswer[X]) derive(v *store.TemplateVersion) {
+func (a *versionValues) derive(v *store.TemplateVersion) {
 	a.arn = templates.VersionARN(v.VersionKey)
 	a.major, a.minor = strconv.FormatInt(v.Major, 10), strconv.FormatInt(v.Minor, 10)
 	stamp(&a.times[0], v.CreatedAt)
@@ -79,20 +72,19 @@ func (a *versionAnswer[X]) derive(v *store.TemplateVersion) {
 
 // envVersionOf is the answer form of *v; ListEnvironmentTemplateVersions
 // answers its Summary.
-func envVersionOf(v *store.TemplateVersion, a *versionAnswer[api.EnvironmentTemplateVersion]) *api.EnvironmentTemplateVersion {
+func envVersionOf(v *store.TemplateVersion, a *versionValues) api.EnvironmentTemplateVersion {
 	a.derive(v)
-	a.out = api.EnvironmentTemplateVersion{
+	return api.EnvironmentTemplateVersion{
 		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
 		TemplateName: opt(&v.Name), MajorVersion: &a.major, MinorVersion: &a.minor,
 		Status: opt((*string)(&v.Status)), StatusMessage: opt(&v.StatusMessage), Description: opt(&v.Description),
 		RecommendedMinorVersion: opt(&a.recommendedMinor), Schema: opt(&v.Schema),
 	}
-	return &a.out
 }
 
 // svcVersionOf is the answer form of *v; ListServiceTemplateVersions
 // answers its Summary.
-func svcVersionOf(v *store.TemplateVersion, a *versionAnswer[api.ServiceTemplateVersion]) *api.ServiceTemplateVersion {
+func svcVersionOf(v *store.TemplateVersion, a *versionValues) api.ServiceTemplateVersion {
 	a.derive(v)
 	compat := make([]api.CompatibleEnvironmentTemplate, len(v.CompatibleEnvironmentTemplates))
 	majors := make([]string, len(compat))
@@ -101,7 +93,7 @@ func svcVersionOf(v *store.TemplateVersion, a *versionAnswer[api.ServiceTemplate
 		majors[i] = strconv.FormatInt(c.Major, 10)
 		compat[i] = api.CompatibleEnvironmentTemplate{TemplateName: opt(&c.Name), MajorVersion: &majors[i]}
 	}
-	a.out = api.ServiceTemplateVersion{
+	out := api.ServiceTemplateVersion{
 		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
 		TemplateName: opt(&v.Name), MajorVersion: &a.major, MinorVersion: &a.minor,
 		Status: opt((*string)(&v.Status)), StatusMessage: opt(&v.StatusMessage), Description: opt(&v.Description),
@@ -109,9 +101,9 @@ func svcVersionOf(v *store.TemplateVersion, a *versionAnswer[api.ServiceTemplate
 		CompatibleEnvironmentTemplates: compat,
 	}
 	if len(v.SupportedComponentSources) > 0 {
-		a.out.SupportedComponentSources = v.SupportedComponentSources
+		out.SupportedComponentSources = v.SupportedComponentSources
 	}
-	return &a.out
+	return out
 }
 
 func createTemplateInput(kind store.TemplateKind, name, displayName, description, key, provisioning *string, tags []api.Tag) templates.CreateTemplateInput {
@@ -222,7 +214,7 @@ func (s *Service) ListEnvironmentTemplates(ctx context.Context, in *api.ListEnvi
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListEnvironmentTemplatesOutput{Templates: summaries(rows, envTemplateOf), NextToken: ptr(next)}, nil
+	return &api.ListEnvironmentTemplatesOutput{Templates: summaries(rows, envTemplateOf, (*api.EnvironmentTemplate).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplates lists the caller's service templates by name.
@@ -235,5 +227,5 @@ func (s *Service) ListServiceTemplates(ctx context.Context, in *api.ListServiceT
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListServiceTemplatesOutput{Templates: summaries(rows, svcTemplateOf), NextToken: ptr(next)}, nil
+	return &api.ListServiceTemplatesOutput{Templates: summaries(rows, svcTemplateOf, (*api.ServiceTemplate).Summary), NextToken: ptr(next)}, nil
 }

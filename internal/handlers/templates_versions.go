@@ -146,7 +146,7 @@ func (s *Service) ListEnvironmentTemplateVersions(ctx context.Context, in *api.L
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(rows, envVersionOf), NextToken: ptr(next)}, nil
+	return &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(rows, envVersionOf, (*api.EnvironmentTemplateVersion).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplateVersions lists a service template's versions by number.
@@ -159,5 +159,5 @@ func (s *Service) ListServiceTemplateVersions(ctx context.Context, in *api.ListS
 	if err != nil {
 		return nil, err
 	}
-	return &api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(rows, svcVersionOf), NextToken: ptr(next)}, nil
+	return &api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(rows, svcVersionOf, (*api.ServiceTemplateVersion).Summary), NextToken: ptr(next)}, nil
 }
