@@ -27,6 +27,7 @@ func Generate(m *Model) (map[string][]byte, error) {
 		"validate_gen.go":   g.validators,
 		"operations_gen.go": g.operations,
 		"encode_gen.go":     g.encoders,
+		"summaries_gen.go":  g.summaries,
 	}
 	out := map[string][]byte{}
 	for name, write := range files {

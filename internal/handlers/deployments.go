@@ -8,53 +8,55 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-func stateOut(st *store.TemplateState) *api.DeploymentState {
+// stateValues holds a deployment state's answer.
+type stateValues struct {
+	out api.DeploymentState
+	env api.EnvironmentState
+}
+
+// stateOf is the answer form of *st, nil for none; its members point into
+// *st and *a.
+func stateOf(st *store.TemplateState, a *stateValues) *api.DeploymentState {
 	if st == nil {
 		return nil
 	}
-	return &api.DeploymentState{Environment: &api.EnvironmentState{
-		Spec:                 ptr(st.Spec),
-		TemplateMajorVersion: ptr(st.MajorVersion),
-		TemplateMinorVersion: ptr(st.MinorVersion),
-		TemplateName:         ptr(st.TemplateName),
-	}}
-}
-
-func deploymentOut(d store.Deployment) *api.Deployment {
-	target := d.TargetState
-	return &api.Deployment{
-		Arn:                       ptr(environments.DeploymentARN(d)),
-		CompletedAt:               timeOrNil(d.CompletedAt),
-		CreatedAt:                 api.TimeOf(d.CreatedAt),
-		DeploymentStatus:          ptr(string(d.Status)),
-		DeploymentStatusMessage:   ptr(d.StatusMessage),
-		EnvironmentName:           ptr(d.EnvironmentName),
-		Id:                        ptr(d.ID),
-		InitialState:              stateOut(d.InitialState),
-		LastAttemptedDeploymentId: ptr(d.PreviousAttemptedID),
-		LastModifiedAt:            api.TimeOf(d.LastModifiedAt),
-		LastSucceededDeploymentId: ptr(d.PreviousSucceededID),
-		TargetArn:                 ptr(d.TargetArn),
-		TargetResourceCreatedAt:   api.TimeOf(d.TargetResourceCreatedAt),
-		TargetResourceType:        ptr(d.TargetResourceType),
-		TargetState:               stateOut(&target),
+	a.env = api.EnvironmentState{
+		Spec:                 opt(&st.Spec),
+		TemplateMajorVersion: opt(&st.MajorVersion),
+		TemplateMinorVersion: opt(&st.MinorVersion),
+		TemplateName:         opt(&st.TemplateName),
 	}
+	a.out = api.DeploymentState{Environment: &a.env}
+	return &a.out
 }
 
-func deploymentSummary(d store.Deployment) api.DeploymentSummary {
-	return api.DeploymentSummary{
-		Arn:                       ptr(environments.DeploymentARN(d)),
-		CompletedAt:               timeOrNil(d.CompletedAt),
-		CreatedAt:                 api.TimeOf(d.CreatedAt),
-		DeploymentStatus:          ptr(string(d.Status)),
-		EnvironmentName:           ptr(d.EnvironmentName),
-		Id:                        ptr(d.ID),
-		LastAttemptedDeploymentId: ptr(d.PreviousAttemptedID),
-		LastModifiedAt:            api.TimeOf(d.LastModifiedAt),
-		LastSucceededDeploymentId: ptr(d.PreviousSucceededID),
-		TargetArn:                 ptr(d.TargetArn),
-		TargetResourceCreatedAt:   api.TimeOf(d.TargetResourceCreatedAt),
-		TargetResourceType:        ptr(d.TargetResourceType),
+// deploymentValues holds the values a deployment's answer derives from its
+// row.
+type deploymentValues struct {
+	arn    string
+	times  [4]api.Time
+	states [2]stateValues
+}
+
+// deploymentOf is the answer form of *d; ListDeployments answers its Summary.
+func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
+	a.arn = environments.DeploymentARN(*d)
+	return api.Deployment{
+		Arn:                       &a.arn,
+		CompletedAt:               stampOrNil(&a.times[0], d.CompletedAt),
+		CreatedAt:                 stamp(&a.times[1], d.CreatedAt),
+		DeploymentStatus:          opt((*string)(&d.Status)),
+		DeploymentStatusMessage:   opt(&d.StatusMessage),
+		EnvironmentName:           opt(&d.EnvironmentName),
+		Id:                        opt(&d.ID),
+		InitialState:              stateOf(d.InitialState, &a.states[0]),
+		LastAttemptedDeploymentId: opt(&d.PreviousAttemptedID),
+		LastModifiedAt:            stamp(&a.times[2], d.LastModifiedAt),
+		LastSucceededDeploymentId: opt(&d.PreviousSucceededID),
+		TargetArn:                 opt(&d.TargetArn),
+		TargetResourceCreatedAt:   stamp(&a.times[3], d.TargetResourceCreatedAt),
+		TargetResourceType:        opt(&d.TargetResourceType),
+		TargetState:               stateOf(&d.TargetState, &a.states[1]),
 	}
 }
 
@@ -71,7 +73,7 @@ func (s *Service) GetDeployment(ctx context.Context, in *api.GetDeploymentInput)
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetDeploymentOutput{Deployment: deploymentOut(d)}, nil
+	return &api.GetDeploymentOutput{Deployment: one(d, deploymentOf)}, nil
 }
 
 // ListDeployments lists the caller's deployments, newest first.
@@ -90,11 +92,7 @@ func (s *Service) ListDeployments(ctx context.Context, in *api.ListDeploymentsIn
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListDeploymentsOutput{Deployments: make([]api.DeploymentSummary, len(rows)), NextToken: ptr(next)}
-	for i, d := range rows {
-		out.Deployments[i] = deploymentSummary(d)
-	}
-	return out, nil
+	return &api.ListDeploymentsOutput{Deployments: summaries(rows, deploymentOf, (*api.Deployment).Summary), NextToken: ptr(next)}, nil
 }
 
 // DeleteDeployment deletes one record of deployment history.
@@ -107,5 +105,5 @@ func (s *Service) DeleteDeployment(ctx context.Context, in *api.DeleteDeployment
 	if err != nil {
 		return nil, err
 	}
-	return &api.DeleteDeploymentOutput{Deployment: deploymentOut(d)}, nil
+	return &api.DeleteDeploymentOutput{Deployment: one(d, deploymentOf)}, nil
 }

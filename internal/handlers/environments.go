@@ -2,21 +2,12 @@ package handlers
 
 import (
 	"context"
-	"time"
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/store"
 )
-
-// timeOrNil returns nil for the zero time (a member that has no value yet).
-func timeOrNil(t time.Time) *api.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return api.TimeOf(t)
-}
 
 func repositoryOut(region, account string, r store.RepositoryBranch) *api.RepositoryBranch {
 	if r == (store.RepositoryBranch{}) {
@@ -37,52 +28,39 @@ func repositoryIn(in *api.RepositoryBranchInput) *store.RepositoryBranch {
 	return &store.RepositoryBranch{Provider: str(in.Provider), Name: str(in.Name), Branch: str(in.Branch)}
 }
 
-func environmentOut(e store.Environment) *api.Environment {
-	return &api.Environment{
-		Arn:                            ptr(environments.ARN(e)),
-		CodebuildRoleArn:               ptr(e.CodebuildRoleArn),
-		ComponentRoleArn:               ptr(e.ComponentRoleArn),
-		CreatedAt:                      api.TimeOf(e.CreatedAt),
-		DeploymentStatus:               ptr(string(e.DeploymentStatus)),
-		DeploymentStatusMessage:        ptr(e.DeploymentStatusMessage),
-		Description:                    ptr(e.Description),
-		EnvironmentAccountConnectionId: ptr(e.EnvironmentAccountConnectionID),
-		EnvironmentAccountId:           ptr(e.EnvironmentAccountID),
-		LastAttemptedDeploymentId:      ptr(e.LastAttemptedDeploymentID),
-		LastDeploymentAttemptedAt:      api.TimeOf(e.LastDeploymentAttemptedAt),
-		LastDeploymentSucceededAt:      timeOrNil(e.LastDeploymentSucceededAt),
-		LastSucceededDeploymentId:      ptr(e.LastSucceededDeploymentID),
-		Name:                           ptr(e.Name),
-		ProtonServiceRoleArn:           ptr(e.ProtonServiceRoleArn),
-		Provisioning:                   ptr(e.Provisioning),
-		ProvisioningRepository:         repositoryOut(e.Region, e.Account, e.ProvisioningRepository),
-		Spec:                           ptr(e.Spec),
-		TemplateMajorVersion:           ptr(e.MajorVersion),
-		TemplateMinorVersion:           ptr(e.MinorVersion),
-		TemplateName:                   ptr(e.TemplateName),
-	}
+// environmentValues holds the values an environment's answer derives from
+// its row.
+type environmentValues struct {
+	arn   string
+	times [3]api.Time
 }
 
-func environmentSummary(e store.Environment) api.EnvironmentSummary {
-	return api.EnvironmentSummary{
-		Arn:                            ptr(environments.ARN(e)),
-		ComponentRoleArn:               ptr(e.ComponentRoleArn),
-		CreatedAt:                      api.TimeOf(e.CreatedAt),
-		DeploymentStatus:               ptr(string(e.DeploymentStatus)),
-		DeploymentStatusMessage:        ptr(e.DeploymentStatusMessage),
-		Description:                    ptr(e.Description),
-		EnvironmentAccountConnectionId: ptr(e.EnvironmentAccountConnectionID),
-		EnvironmentAccountId:           ptr(e.EnvironmentAccountID),
-		LastAttemptedDeploymentId:      ptr(e.LastAttemptedDeploymentID),
-		LastDeploymentAttemptedAt:      api.TimeOf(e.LastDeploymentAttemptedAt),
-		LastDeploymentSucceededAt:      timeOrNil(e.LastDeploymentSucceededAt),
-		LastSucceededDeploymentId:      ptr(e.LastSucceededDeploymentID),
-		Name:                           ptr(e.Name),
-		ProtonServiceRoleArn:           ptr(e.ProtonServiceRoleArn),
-		Provisioning:                   ptr(e.Provisioning),
-		TemplateMajorVersion:           ptr(e.MajorVersion),
-		TemplateMinorVersion:           ptr(e.MinorVersion),
-		TemplateName:                   ptr(e.TemplateName),
+// environmentOf is the answer form of *e; ListEnvironments answers its
+// Summary.
+func environmentOf(e *store.Environment, a *environmentValues) api.Environment {
+	a.arn = environments.ARN(*e)
+	return api.Environment{
+		Arn:                            &a.arn,
+		CodebuildRoleArn:               opt(&e.CodebuildRoleArn),
+		ComponentRoleArn:               opt(&e.ComponentRoleArn),
+		CreatedAt:                      stamp(&a.times[0], e.CreatedAt),
+		DeploymentStatus:               opt((*string)(&e.DeploymentStatus)),
+		DeploymentStatusMessage:        opt(&e.DeploymentStatusMessage),
+		Description:                    opt(&e.Description),
+		EnvironmentAccountConnectionId: opt(&e.EnvironmentAccountConnectionID),
+		EnvironmentAccountId:           opt(&e.EnvironmentAccountID),
+		LastAttemptedDeploymentId:      opt(&e.LastAttemptedDeploymentID),
+		LastDeploymentAttemptedAt:      stamp(&a.times[1], e.LastDeploymentAttemptedAt),
+		LastDeploymentSucceededAt:      stampOrNil(&a.times[2], e.LastDeploymentSucceededAt),
+		LastSucceededDeploymentId:      opt(&e.LastSucceededDeploymentID),
+		Name:                           opt(&e.Name),
+		ProtonServiceRoleArn:           opt(&e.ProtonServiceRoleArn),
+		Provisioning:                   opt(&e.Provisioning),
+		ProvisioningRepository:         repositoryOut(e.Region, e.Account, e.ProvisioningRepository),
+		Spec:                           opt(&e.Spec),
+		TemplateMajorVersion:           opt(&e.MajorVersion),
+		TemplateMinorVersion:           opt(&e.MinorVersion),
+		TemplateName:                   opt(&e.TemplateName),
 	}
 }
 
@@ -92,7 +70,7 @@ func (s *Service) environment(ctx context.Context, call func(auth.Caller) (store
 	if err != nil {
 		return nil, err
 	}
-	return environmentOut(e), nil
+	return one(e, environmentOf), nil
 }
 
 // CreateEnvironment creates an environment in the caller's account.
@@ -166,7 +144,7 @@ func (s *Service) DeleteEnvironment(ctx context.Context, in *api.DeleteEnvironme
 	if !found {
 		return &api.DeleteEnvironmentOutput{}, nil
 	}
-	return &api.DeleteEnvironmentOutput{Environment: environmentOut(e)}, nil
+	return &api.DeleteEnvironmentOutput{Environment: one(e, environmentOf)}, nil
 }
 
 // CancelEnvironmentDeployment asks an in-progress update to stop.
@@ -196,11 +174,7 @@ func (s *Service) ListEnvironments(ctx context.Context, in *api.ListEnvironments
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentsOutput{Environments: make([]api.EnvironmentSummary, len(rows)), NextToken: ptr(next)}
-	for i, e := range rows {
-		out.Environments[i] = environmentSummary(e)
-	}
-	return out, nil
+	return &api.ListEnvironmentsOutput{Environments: summaries(rows, environmentOf, (*api.Environment).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListEnvironmentOutputs lists an environment's outputs.

@@ -15,57 +15,89 @@ const (
 	svcKind = store.ServiceTemplate
 )
 
-func recommendedOf(t store.Template) *string {
-	if t.Recommended == nil {
-		return nil
-	}
-	return ptr(templates.Number(*t.Recommended))
+// templateValues holds the values a template's answer derives from its row,
+// for both kinds of template.
+type templateValues struct {
+	arn, recommended string
+	times            [2]api.Time
 }
 
-func part(n int64) *string { return ptr(strconv.FormatInt(n, 10)) }
-
-func recommendedMinorOf(v store.TemplateVersion) *string {
-	if v.RecommendedMinor == nil {
-		return nil
-	}
-	return part(*v.RecommendedMinor)
-}
-
-func envTemplateOut(t store.Template) *api.EnvironmentTemplate {
-	return &api.EnvironmentTemplate{
-		Arn: ptr(templates.TemplateARN(t.TemplateKey)), CreatedAt: api.TimeOf(t.CreatedAt), LastModifiedAt: api.TimeOf(t.LastModifiedAt),
-		Name: ptr(t.Name), DisplayName: ptr(t.DisplayName), Description: ptr(t.Description), EncryptionKey: ptr(t.EncryptionKey),
-		Provisioning: ptr(t.Provisioning), RecommendedVersion: recommendedOf(t),
+func (a *templateValues) derive(t *store.Template) {
+	a.arn = templates.TemplateARN(t.TemplateKey)
+	stamp(&a.times[0], t.CreatedAt)
+	stamp(&a.times[1], t.LastModifiedAt)
+	if t.Recommended != nil {
+		a.recommended = templates.Number(*t.Recommended)
 	}
 }
 
-func svcTemplateOut(t store.Template) *api.ServiceTemplate {
-	return &api.ServiceTemplate{
-		Arn: ptr(templates.TemplateARN(t.TemplateKey)), CreatedAt: api.TimeOf(t.CreatedAt), LastModifiedAt: api.TimeOf(t.LastModifiedAt),
-		Name: ptr(t.Name), DisplayName: ptr(t.DisplayName), Description: ptr(t.Description), EncryptionKey: ptr(t.EncryptionKey),
-		PipelineProvisioning: ptr(t.Provisioning), RecommendedVersion: recommendedOf(t),
+// envTemplateOf is the answer form of *t; ListEnvironmentTemplates answers
+// its Summary.
+func envTemplateOf(t *store.Template, a *templateValues) api.EnvironmentTemplate {
+	a.derive(t)
+	return api.EnvironmentTemplate{
+		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
+		Name: opt(&t.Name), DisplayName: opt(&t.DisplayName), Description: opt(&t.Description), EncryptionKey: opt(&t.EncryptionKey),
+		Provisioning: opt(&t.Provisioning), RecommendedVersion: opt(&a.recommended),
 	}
 }
 
-func envVersionOut(v store.TemplateVersion) *api.EnvironmentTemplateVersion {
-	return &api.EnvironmentTemplateVersion{
-		Arn: ptr(templates.VersionARN(v.VersionKey)), CreatedAt: api.TimeOf(v.CreatedAt), LastModifiedAt: api.TimeOf(v.LastModifiedAt),
-		TemplateName: ptr(v.Name), MajorVersion: part(v.Major), MinorVersion: part(v.Minor),
-		Status: ptr(string(v.Status)), StatusMessage: ptr(v.StatusMessage), Description: ptr(v.Description),
-		RecommendedMinorVersion: recommendedMinorOf(v), Schema: ptr(v.Schema),
+// svcTemplateOf is the answer form of *t; ListServiceTemplates answers its
+// Summary.
+func svcTemplateOf(t *store.Template, a *templateValues) api.ServiceTemplate {
+	a.derive(t)
+	return api.ServiceTemplate{
+		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
+		Name: opt(&t.Name), DisplayName: opt(&t.DisplayName), Description: opt(&t.Description), EncryptionKey: opt(&t.EncryptionKey),
+		PipelineProvisioning: opt(&t.Provisioning), RecommendedVersion: opt(&a.recommended),
 	}
 }
 
-func svcVersionOut(v store.TemplateVersion) *api.ServiceTemplateVersion {
+// versionValues holds the values a template version's answer derives from
+// its row, for both kinds of template.
+type versionValues struct {
+	arn, major, minor, recommendedMinor string
+	times                               [2]api.Time
+}
+
+func (a *versionValues) derive(v *store.TemplateVersion) {
+	a.arn = templates.VersionARN(v.VersionKey)
+	a.major, a.minor = strconv.FormatInt(v.Major, 10), strconv.FormatInt(v.Minor, 10)
+	stamp(&a.times[0], v.CreatedAt)
+	stamp(&a.times[1], v.LastModifiedAt)
+	if v.RecommendedMinor != nil {
+		a.recommendedMinor = strconv.FormatInt(*v.RecommendedMinor, 10)
+	}
+}
+
+// envVersionOf is the answer form of *v; ListEnvironmentTemplateVersions
+// answers its Summary.
+func envVersionOf(v *store.TemplateVersion, a *versionValues) api.EnvironmentTemplateVersion {
+	a.derive(v)
+	return api.EnvironmentTemplateVersion{
+		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
+		TemplateName: opt(&v.Name), MajorVersion: &a.major, MinorVersion: &a.minor,
+		Status: opt((*string)(&v.Status)), StatusMessage: opt(&v.StatusMessage), Description: opt(&v.Description),
+		RecommendedMinorVersion: opt(&a.recommendedMinor), Schema: opt(&v.Schema),
+	}
+}
+
+// svcVersionOf is the answer form of *v; ListServiceTemplateVersions
+// answers its Summary.
+func svcVersionOf(v *store.TemplateVersion, a *versionValues) api.ServiceTemplateVersion {
+	a.derive(v)
 	compat := make([]api.CompatibleEnvironmentTemplate, len(v.CompatibleEnvironmentTemplates))
-	for i, c := range v.CompatibleEnvironmentTemplates {
-		compat[i] = api.CompatibleEnvironmentTemplate{TemplateName: ptr(c.Name), MajorVersion: part(c.Major)}
+	majors := make([]string, len(compat))
+	for i := range compat {
+		c := &v.CompatibleEnvironmentTemplates[i]
+		majors[i] = strconv.FormatInt(c.Major, 10)
+		compat[i] = api.CompatibleEnvironmentTemplate{TemplateName: opt(&c.Name), MajorVersion: &majors[i]}
 	}
-	out := &api.ServiceTemplateVersion{
-		Arn: ptr(templates.VersionARN(v.VersionKey)), CreatedAt: api.TimeOf(v.CreatedAt), LastModifiedAt: api.TimeOf(v.LastModifiedAt),
-		TemplateName: ptr(v.Name), MajorVersion: part(v.Major), MinorVersion: part(v.Minor),
-		Status: ptr(string(v.Status)), StatusMessage: ptr(v.StatusMessage), Description: ptr(v.Description),
-		RecommendedMinorVersion: recommendedMinorOf(v), Schema: ptr(v.Schema),
+	out := api.ServiceTemplateVersion{
+		Arn: &a.arn, CreatedAt: &a.times[0], LastModifiedAt: &a.times[1],
+		TemplateName: opt(&v.Name), MajorVersion: &a.major, MinorVersion: &a.minor,
+		Status: opt((*string)(&v.Status)), StatusMessage: opt(&v.StatusMessage), Description: opt(&v.Description),
+		RecommendedMinorVersion: opt(&a.recommendedMinor), Schema: opt(&v.Schema),
 		CompatibleEnvironmentTemplates: compat,
 	}
 	if len(v.SupportedComponentSources) > 0 {
@@ -87,7 +119,7 @@ func (s *Service) CreateEnvironmentTemplate(ctx context.Context, in *api.CreateE
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateEnvironmentTemplateOutput{EnvironmentTemplate: envTemplateOut(t)}, nil
+	return &api.CreateEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}, nil
 }
 
 // CreateServiceTemplate creates a service template (idempotent by name).
@@ -98,7 +130,7 @@ func (s *Service) CreateServiceTemplate(ctx context.Context, in *api.CreateServi
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateServiceTemplateOutput{ServiceTemplate: svcTemplateOut(t)}, nil
+	return &api.CreateServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}, nil
 }
 
 // GetEnvironmentTemplate reads an environment template.
@@ -109,7 +141,7 @@ func (s *Service) GetEnvironmentTemplate(ctx context.Context, in *api.GetEnviron
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetEnvironmentTemplateOutput{EnvironmentTemplate: envTemplateOut(t)}, nil
+	return &api.GetEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}, nil
 }
 
 // GetServiceTemplate reads a service template.
@@ -120,7 +152,7 @@ func (s *Service) GetServiceTemplate(ctx context.Context, in *api.GetServiceTemp
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetServiceTemplateOutput{ServiceTemplate: svcTemplateOut(t)}, nil
+	return &api.GetServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}, nil
 }
 
 // UpdateEnvironmentTemplate changes an environment template's display name and description.
@@ -131,7 +163,7 @@ func (s *Service) UpdateEnvironmentTemplate(ctx context.Context, in *api.UpdateE
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateEnvironmentTemplateOutput{EnvironmentTemplate: envTemplateOut(t)}, nil
+	return &api.UpdateEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}, nil
 }
 
 // UpdateServiceTemplate changes a service template's display name and description.
@@ -142,7 +174,7 @@ func (s *Service) UpdateServiceTemplate(ctx context.Context, in *api.UpdateServi
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateServiceTemplateOutput{ServiceTemplate: svcTemplateOut(t)}, nil
+	return &api.UpdateServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}, nil
 }
 
 // deleteTemplate deletes a template; deleted is false for a repeated delete.
@@ -160,7 +192,7 @@ func (s *Service) DeleteEnvironmentTemplate(ctx context.Context, in *api.DeleteE
 	if err != nil || !deleted {
 		return &api.DeleteEnvironmentTemplateOutput{}, err
 	}
-	return &api.DeleteEnvironmentTemplateOutput{EnvironmentTemplate: envTemplateOut(t)}, nil
+	return &api.DeleteEnvironmentTemplateOutput{EnvironmentTemplate: one(t, envTemplateOf)}, nil
 }
 
 // DeleteServiceTemplate deletes a service template without versions.
@@ -169,7 +201,7 @@ func (s *Service) DeleteServiceTemplate(ctx context.Context, in *api.DeleteServi
 	if err != nil || !deleted {
 		return &api.DeleteServiceTemplateOutput{}, err
 	}
-	return &api.DeleteServiceTemplateOutput{ServiceTemplate: svcTemplateOut(t)}, nil
+	return &api.DeleteServiceTemplateOutput{ServiceTemplate: one(t, svcTemplateOf)}, nil
 }
 
 // ListEnvironmentTemplates lists the caller's environment templates by name.
@@ -182,13 +214,7 @@ func (s *Service) ListEnvironmentTemplates(ctx context.Context, in *api.ListEnvi
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentTemplatesOutput{Templates: make([]api.EnvironmentTemplateSummary, len(rows)), NextToken: ptr(next)}
-	for i, t := range rows {
-		o := envTemplateOut(t)
-		out.Templates[i] = api.EnvironmentTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, Provisioning: o.Provisioning, RecommendedVersion: o.RecommendedVersion}
-	}
-	return out, nil
+	return &api.ListEnvironmentTemplatesOutput{Templates: summaries(rows, envTemplateOf, (*api.EnvironmentTemplate).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplates lists the caller's service templates by name.
@@ -201,11 +227,5 @@ func (s *Service) ListServiceTemplates(ctx context.Context, in *api.ListServiceT
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListServiceTemplatesOutput{Templates: make([]api.ServiceTemplateSummary, len(rows)), NextToken: ptr(next)}
-	for i, t := range rows {
-		o := svcTemplateOut(t)
-		out.Templates[i] = api.ServiceTemplateSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-			Name: o.Name, DisplayName: o.DisplayName, Description: o.Description, PipelineProvisioning: o.PipelineProvisioning, RecommendedVersion: o.RecommendedVersion}
-	}
-	return out, nil
+	return &api.ListServiceTemplatesOutput{Templates: summaries(rows, svcTemplateOf, (*api.ServiceTemplate).Summary), NextToken: ptr(next)}, nil
 }

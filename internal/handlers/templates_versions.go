@@ -36,7 +36,7 @@ func (s *Service) CreateEnvironmentTemplateVersion(ctx context.Context, in *api.
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: envVersionOut(v)}, nil
+	return &api.CreateEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}, nil
 }
 
 // CreateServiceTemplateVersion registers a new service template version.
@@ -52,7 +52,7 @@ func (s *Service) CreateServiceTemplateVersion(ctx context.Context, in *api.Crea
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateServiceTemplateVersionOutput{ServiceTemplateVersion: svcVersionOut(v)}, nil
+	return &api.CreateServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}, nil
 }
 
 // GetEnvironmentTemplateVersion reads an environment template version with its schema.
@@ -63,7 +63,7 @@ func (s *Service) GetEnvironmentTemplateVersion(ctx context.Context, in *api.Get
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: envVersionOut(v)}, nil
+	return &api.GetEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}, nil
 }
 
 // GetServiceTemplateVersion reads a service template version with its schema.
@@ -74,7 +74,7 @@ func (s *Service) GetServiceTemplateVersion(ctx context.Context, in *api.GetServ
 	if err != nil {
 		return nil, err
 	}
-	return &api.GetServiceTemplateVersionOutput{ServiceTemplateVersion: svcVersionOut(v)}, nil
+	return &api.GetServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}, nil
 }
 
 // UpdateEnvironmentTemplateVersion changes the description or publishes a DRAFT.
@@ -86,7 +86,7 @@ func (s *Service) UpdateEnvironmentTemplateVersion(ctx context.Context, in *api.
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: envVersionOut(v)}, nil
+	return &api.UpdateEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}, nil
 }
 
 // UpdateServiceTemplateVersion changes the description, status, compatible
@@ -106,7 +106,7 @@ func (s *Service) UpdateServiceTemplateVersion(ctx context.Context, in *api.Upda
 	if err != nil {
 		return nil, err
 	}
-	return &api.UpdateServiceTemplateVersionOutput{ServiceTemplateVersion: svcVersionOut(v)}, nil
+	return &api.UpdateServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}, nil
 }
 
 // deleteVersion deletes a version; deleted is false for a repeated delete.
@@ -124,7 +124,7 @@ func (s *Service) DeleteEnvironmentTemplateVersion(ctx context.Context, in *api.
 	if err != nil || !deleted {
 		return &api.DeleteEnvironmentTemplateVersionOutput{}, err
 	}
-	return &api.DeleteEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: envVersionOut(v)}, nil
+	return &api.DeleteEnvironmentTemplateVersionOutput{EnvironmentTemplateVersion: one(v, envVersionOf)}, nil
 }
 
 // DeleteServiceTemplateVersion deletes a service template version.
@@ -133,21 +133,7 @@ func (s *Service) DeleteServiceTemplateVersion(ctx context.Context, in *api.Dele
 	if err != nil || !deleted {
 		return &api.DeleteServiceTemplateVersionOutput{}, err
 	}
-	return &api.DeleteServiceTemplateVersionOutput{ServiceTemplateVersion: svcVersionOut(v)}, nil
-}
-
-func envVersionSummary(v store.TemplateVersion) api.EnvironmentTemplateVersionSummary {
-	o := envVersionOut(v)
-	return api.EnvironmentTemplateVersionSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-		TemplateName: o.TemplateName, MajorVersion: o.MajorVersion, MinorVersion: o.MinorVersion, Status: o.Status,
-		StatusMessage: o.StatusMessage, Description: o.Description, RecommendedMinorVersion: o.RecommendedMinorVersion}
-}
-
-func svcVersionSummary(v store.TemplateVersion) api.ServiceTemplateVersionSummary {
-	o := envVersionSummary(v)
-	return api.ServiceTemplateVersionSummary{Arn: o.Arn, CreatedAt: o.CreatedAt, LastModifiedAt: o.LastModifiedAt,
-		TemplateName: o.TemplateName, MajorVersion: o.MajorVersion, MinorVersion: o.MinorVersion, Status: o.Status,
-		StatusMessage: o.StatusMessage, Description: o.Description, RecommendedMinorVersion: o.RecommendedMinorVersion}
+	return &api.DeleteServiceTemplateVersionOutput{ServiceTemplateVersion: one(v, svcVersionOf)}, nil
 }
 
 // ListEnvironmentTemplateVersions lists an environment template's versions by number.
@@ -160,11 +146,7 @@ func (s *Service) ListEnvironmentTemplateVersions(ctx context.Context, in *api.L
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: make([]api.EnvironmentTemplateVersionSummary, len(rows)), NextToken: ptr(next)}
-	for i, v := range rows {
-		out.TemplateVersions[i] = envVersionSummary(v)
-	}
-	return out, nil
+	return &api.ListEnvironmentTemplateVersionsOutput{TemplateVersions: summaries(rows, envVersionOf, (*api.EnvironmentTemplateVersion).Summary), NextToken: ptr(next)}, nil
 }
 
 // ListServiceTemplateVersions lists a service template's versions by number.
@@ -177,9 +159,5 @@ func (s *Service) ListServiceTemplateVersions(ctx context.Context, in *api.ListS
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListServiceTemplateVersionsOutput{TemplateVersions: make([]api.ServiceTemplateVersionSummary, len(rows)), NextToken: ptr(next)}
-	for i, v := range rows {
-		out.TemplateVersions[i] = svcVersionSummary(v)
-	}
-	return out, nil
+	return &api.ListServiceTemplateVersionsOutput{TemplateVersions: summaries(rows, svcVersionOf, (*api.ServiceTemplateVersion).Summary), NextToken: ptr(next)}, nil
 }

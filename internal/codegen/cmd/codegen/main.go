@@ -51,6 +51,9 @@ func run(modelPath, out, pin string) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range codegen.SummaryProblems(m) {
+		fmt.Fprintln(os.Stderr, "codegen: no Summary projection:", p)
+	}
 	for name, src := range files {
 		if err := os.WriteFile(filepath.Join(out, name), src, 0o644); err != nil {
 			return err
