@@ -44,25 +44,11 @@ func scanConnection(row scanner) (store.Connection, error) {
 	return c, nil
 }
 
-func collectConnections(rows pgx.Rows) ([]store.Connection, error) {
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Connection, error) {
-		return scanConnection(r)
-	})
-}
-
 // millis is how every timestamp is stored: Unix milliseconds, the precision
 // the store contract promises.
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func statusStrings(ss []store.ConnectionStatus) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = string(s)
-	}
-	return out
-}
 
 // tagColumns splits tags into key and value arrays for unnest, keeping the
 // last value of a repeated key: one INSERT ... ON CONFLICT DO UPDATE may not

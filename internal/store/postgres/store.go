@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // DefaultQueryTimeout bounds one store call when Options.QueryTimeout is zero.
@@ -34,6 +35,10 @@ type Options struct {
 // concurrent use, and several Stores (in one process or in many replicas)
 // may share one database.
 type Store struct {
+	// Store is the SQL of every contract; this package adds the engine
+	// (engine.go).
+	*sqlstore.Store
+	rebind  rebinder
 	pool    *pgxpool.Pool
 	schema  string
 	timeout time.Duration
@@ -64,6 +69,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, timeout: timeout}
+	s.Store = sqlstore.New(engine{s})
 	if err := migrate(ctx, pool, opts.Schema); err != nil {
 		pool.Close()
 		return nil, err

@@ -35,7 +35,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironment
 		if n >= p.Quota {
 			return store.ErrQuotaExceeded
 		}
-		if err := checkLinks(ctx, tx, e.Account, e.Region, p.Connection, &p.Template); err != nil {
+		if err := s.checkLinks(ctx, tx, e.Account, e.Region, p.Connection, &p.Template); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO environments (`+insertEnvironmentColumns+`)
@@ -59,7 +59,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironment
 }
 
 // checkLinks checks the links a write asks for, inside its transaction.
-func checkLinks(ctx context.Context, tx *sql.Tx, account, region string, conn *store.ConnectionLink, ver *store.VersionLink) error {
+func (s *Store) checkLinks(ctx context.Context, tx *sql.Tx, account, region string, conn *store.ConnectionLink, ver *store.VersionLink) error {
 	if ver != nil {
 		ok, err := versionPublished(ctx, tx, account, region, *ver)
 		if err != nil {
@@ -70,7 +70,7 @@ func checkLinks(ctx context.Context, tx *sql.Tx, account, region string, conn *s
 		}
 	}
 	if conn != nil {
-		c, err := getConnection(ctx, tx, region, conn.ID)
+		c, err := getConnection(ctx, txQ{s, tx}, region, conn.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.ErrConnectionUnusable
 		}
@@ -161,7 +161,7 @@ func (s *Store) UpdateEnvironment(ctx context.Context, p store.UpdateEnvironment
 			out = cur
 			return store.ErrConditionFailed
 		}
-		if err := checkLinks(ctx, tx, e.Account, e.Region, p.Connection, p.Template); err != nil {
+		if err := s.checkLinks(ctx, tx, e.Account, e.Region, p.Connection, p.Template); err != nil {
 			return err
 		}
 		e.Version = p.ExpectVersion + 1
