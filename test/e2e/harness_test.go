@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -376,6 +378,40 @@ func RunClient(t testing.TB, s *Server, env []string, name string, args ...strin
 		t.Fatalf("%s %s: %v\n%s\n--- server log ---\n%s", name, strings.Join(args, " "), err, out, s.Logs())
 	}
 	return string(out)
+}
+
+// RunPython runs `python3 -m unittest -v target` (a file or a dotted class
+// name, from test/e2e) against s with RunClient, and fails the test unless
+// unittest ran exactly want tests and every one passed: none skipped, none
+// an expected failure. A suite that lost tests, or whose guard skipped
+// them, must not pass for a complete one. It returns the output.
+func RunPython(t testing.TB, s *Server, env []string, want int, target string) string {
+	t.Helper()
+	requireTool(t, "python3", "python3 with boto3")
+	out := RunClient(t, s, env, "python3", "-m", "unittest", "-v", target)
+	m := regexp.MustCompile(`(?m)^Ran (\d+) tests? in`).FindStringSubmatch(out)
+	if m == nil || m[1] != strconv.Itoa(want) || !regexp.MustCompile(`(?m)^OK$`).MatchString(out) {
+		t.Fatalf("%s: want %d tests run and passed, none skipped:\n%s", target, want, out)
+	}
+	return out
+}
+
+// RunNode runs `node --test` on file (from test/e2e) against s with
+// RunClient, and fails the test unless exactly want tests passed and none
+// failed, was skipped, cancelled or left to do. It returns the output.
+func RunNode(t testing.TB, s *Server, env []string, want int, file string) string {
+	t.Helper()
+	requireTool(t, "node", "Node.js 18 or later")
+	if _, err := os.Stat(filepath.Join(repoRoot(), "test", "e2e", "js", "node_modules", "@aws-sdk", "client-proton")); err != nil {
+		t.Fatal("@aws-sdk/client-proton is not installed: run `npm ci` in test/e2e/js")
+	}
+	out := RunClient(t, s, env, "node", "--test", "--test-reporter=tap", file)
+	for _, line := range []string{fmt.Sprintf("# tests %d", want), fmt.Sprintf("# pass %d", want), "# fail 0", "# skipped 0", "# todo 0", "# cancelled 0"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + `$`).MatchString(out) {
+			t.Fatalf("%s: want %q in the node test summary:\n%s", file, line, out)
+		}
+	}
+	return out
 }
 
 // clientEnv points every AWS client at s with harmless default credentials.

@@ -108,7 +108,7 @@ func prefixed(prefix string, kvs []string) []string {
 func TestTemplatesBoto3(t *testing.T) {
 	t.Parallel()
 	srvs, env := templateServers(t, true)
-	out := RunClient(t, srvs[0], env, "python3", "-m", "unittest", "-v", "python/test_templates.py")
+	out := RunPython(t, srvs[0], env, 18, "python/test_templates.py")
 	connLogRun(t, out)
 	connNo5xx(t, srvs...)
 }
@@ -123,7 +123,7 @@ func TestTemplatesCLI(t *testing.T) {
 	for _, class := range []string{"CLIFlowS3", "CLIFlowBundleDir"} {
 		t.Run(class, func(t *testing.T) {
 			t.Parallel()
-			out := RunClient(t, srvs[0], env, "python3", "-m", "unittest", "-v", "python.test_templates_cli."+class)
+			out := RunPython(t, srvs[0], env, 1, "python.test_templates_cli."+class)
 			connLogRun(t, out)
 		})
 	}
