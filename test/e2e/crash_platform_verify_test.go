@@ -234,16 +234,33 @@ func (w *crashWorker) verifyVersions(ctx context.Context, t *testing.T, tp *cras
 	}
 }
 
-// verifyEnv checks environment e, which the server lists.
+// verifyEnv checks environment e, which the server lists. An
+// environment being deleted may be gone at any moment: its delete
+// deployment runs while it is checked.
 func (w *crashWorker) verifyEnv(ctx context.Context, t *testing.T, e *crashEnv, doubt func(string) *crashOp, settle func(bool), st *crashStats) {
 	t.Helper()
+	upd, del := doubt("env-update"), doubt("env-delete")
+	// gone reports whether err says that e's delete completed meanwhile,
+	// which only a delete acknowledged (or committed in doubt) allows.
+	gone := func(err error) bool {
+		if code, _ := connErr(err); code != "ResourceNotFoundException" || !(e.deleting || (del != nil && del.env == e)) {
+			return false
+		}
+		if !e.deleting {
+			settle(true)
+		}
+		w.envGone(ctx, t, e)
+		return true
+	}
 	out, err := w.cm.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String(e.name)})
+	if gone(err) {
+		return
+	}
 	if err != nil {
 		t.Fatalf("worker %d: read environment %s: %v", w.n, e.name, err)
 	}
 	got := out.Environment
 	last, spec, status := aws.ToString(got.LastAttemptedDeploymentId), aws.ToString(got.Spec), got.DeploymentStatus
-	upd, del := doubt("env-update"), doubt("env-delete")
 	switch {
 	case last == e.last().id:
 		if (upd != nil && upd.env == e) || (del != nil && del.env == e) {
@@ -269,7 +286,23 @@ func (w *crashWorker) verifyEnv(ctx context.Context, t *testing.T, e *crashEnv, 
 		t.Errorf("worker %d: environment %s is %s with spec %q; acknowledged spec %q, deleting %v", w.n, e.name, status, spec, e.spec, e.deleting)
 		w.lose(famEnvironments)
 	}
-	e.tags = w.checkTags(ctx, t, famEnvironments, e.arn, e.tags, doubt("env-tag"), func(d *crashOp) bool { return d.env == e }, st)
+	if e.deleting {
+		// Its tags go with it when the delete completes; no tag write of
+		// the load is sent to an environment being deleted.
+		tags, err := crashTags(ctx, w.cm, e.arn)
+		if gone(err) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("worker %d: tags of %s: %v", w.n, e.arn, err)
+		}
+		if !maps.Equal(tags, e.tags) {
+			t.Errorf("worker %d: tags of %s are %v, acknowledged %v", w.n, e.arn, tags, e.tags)
+			w.lose(famEnvironments)
+		}
+	} else {
+		e.tags = w.checkTags(ctx, t, famEnvironments, e.arn, e.tags, doubt("env-tag"), func(d *crashOp) bool { return d.env == e }, st)
+	}
 
 	// Its deployments: exactly the ledger's, each deploying what it was
 	// acknowledged with.
@@ -277,6 +310,9 @@ func (w *crashWorker) verifyEnv(ctx context.Context, t *testing.T, e *crashEnv, 
 	p := proton.NewListDeploymentsPaginator(w.cm, &proton.ListDeploymentsInput{EnvironmentName: aws.String(e.name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if gone(err) {
+			return
+		}
 		if err != nil {
 			t.Fatalf("worker %d: list deployments of %s: %v", w.n, e.name, err)
 		}
@@ -301,6 +337,9 @@ func (w *crashWorker) verifyEnv(ctx context.Context, t *testing.T, e *crashEnv, 
 			continue
 		}
 		dout, err := w.cm.GetDeployment(ctx, &proton.GetDeploymentInput{Id: aws.String(d.id)})
+		if gone(err) {
+			return
+		}
 		if err != nil {
 			t.Fatalf("worker %d: read deployment %s: %v", w.n, d.id, err)
 		}
