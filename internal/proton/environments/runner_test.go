@@ -365,3 +365,19 @@ func TestConnectionDeletedDuringTheRunFailsTheDeployment(t *testing.T) {
 		t.Fatalf("outputs of the failed deployment: %v %v", outs, err)
 	}
 }
+
+func TestSecondCancelReturnsTheEnvironmentUnchanged(t *testing.T) {
+	f := newUpdating(t, "dev")
+	first, err := f.svc.Cancel(t.Context(), caller, "dev")
+	if err != nil || first.DeploymentStatus != store.DeployCancelling {
+		t.Fatalf("first cancel: %v %+v", err, first)
+	}
+	second, err := f.svc.Cancel(t.Context(), caller, "dev")
+	if err != nil {
+		t.Fatalf("second cancel: %v, want the environment unchanged", err)
+	}
+	if second.DeploymentStatus != first.DeploymentStatus || second.LastAttemptedDeploymentID != first.LastAttemptedDeploymentID ||
+		second.Spec != first.Spec || second.Version != first.Version {
+		t.Fatalf("second cancel changed the environment:\n%+v\nwas\n%+v", second, first)
+	}
+}
