@@ -146,3 +146,30 @@ func TestTemplateTagsStayOnTheTemplate(t *testing.T) {
 		t.Errorf("the version has tags %v, want none (a template's tags are not copied)", tags)
 	}
 }
+
+// TestEnvironmentNeedsAConnectedConnection: CreateEnvironment through a
+// PENDING or a REJECTED connection is a ConflictException, and creates
+// nothing.
+func TestEnvironmentNeedsAConnectedConnection(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	srv := connStartServer(t, "--bundle-dir", bundles)
+	e, m := connAccount(), connAccount()
+	ce, cm := connClient(srv, e, "us-east-1"), connClient(srv, m, "us-east-1")
+	ctx := connCtx(t)
+	envPublishTemplate(t, cm, bundles, "tpl")
+	pending := connCreate(t, ce, e, m, "env")
+	rejected := connCreate(t, ce, e, m, "env")
+	if _, err := cm.RejectEnvironmentAccountConnection(ctx, &proton.RejectEnvironmentAccountConnectionInput{Id: rejected.Id}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*types.EnvironmentAccountConnection{pending, rejected} {
+		_, err := cm.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("env"), TemplateName: aws.String("tpl"),
+			TemplateMajorVersion: aws.String("1"), Spec: aws.String(isoSpec), EnvironmentAccountConnectionId: c.Id})
+		connWantErr(t, err, "ConflictException", 409)
+	}
+	out, err := cm.ListEnvironments(ctx, &proton.ListEnvironmentsInput{})
+	if err != nil || len(out.Environments) != 0 {
+		t.Fatalf("environments after refused creates: %v %v", err, out)
+	}
+}
