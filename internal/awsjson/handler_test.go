@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,7 @@ type reqOpts struct {
 	at                         time.Time
 	noAuth                     bool
 	authHeader                 string
+	contentType                string // "" for ContentType, "-" for none
 	tamper                     func(*http.Request)
 }
 
@@ -90,7 +92,13 @@ func request(t *testing.T, o reqOpts) *http.Request {
 		o.at = time.Now()
 	}
 	r := httptest.NewRequest(o.method, "http://proton.local"+o.path, strings.NewReader(o.body))
-	r.Header.Set("Content-Type", ContentType)
+	switch o.contentType {
+	case "":
+		r.Header.Set("Content-Type", ContentType)
+	case "-":
+	default:
+		r.Header.Set("Content-Type", o.contentType)
+	}
 	if o.target != "-" {
 		r.Header.Set("X-Amz-Target", o.target)
 	}
@@ -237,5 +245,89 @@ func TestEveryModelledExceptionIsMapped(t *testing.T) {
 		if name != "InternalServerException" && Status(fault.Code(name)) >= 500 {
 			t.Errorf("client error %s maps to a 5xx status", name)
 		}
+	}
+}
+
+// TestChecksRunInTheDocumentedOrder sends a request that fails every check
+// of docs/compatibility.md's "Order of checks", then mends one fault at a
+// time: each answer must name the first check still failing.
+func TestChecksRunInTheDocumentedOrder(t *testing.T) {
+	big := `{"id":"` + strings.Repeat("a", 5000) + `"}`
+	o := reqOpts{path: "/v1/x", method: http.MethodGet, target: "-", body: big, secret: "not-the-secret", key: testKey}
+	steps := []struct {
+		status int
+		code   fault.Code
+		mend   func(*reqOpts)
+	}{
+		{400, fault.UnknownOperation, func(o *reqOpts) { o.path = "/" }},
+		{405, fault.MethodNotAllowed, func(o *reqOpts) { o.method = http.MethodPost }},
+		{400, fault.UnknownOperation, func(o *reqOpts) { o.target = "" }},
+		{413, fault.RequestTooLarge, func(o *reqOpts) { o.body = `{"id":` }},
+		{403, fault.InvalidSignature, func(o *reqOpts) { o.secret = testSecret }},
+		{400, fault.Serialization, func(o *reqOpts) { o.body = `{"id":"nope"}` }},
+		{400, fault.Validation, func(o *reqOpts) { o.body = `{"id":"` + testID + `"}` }},
+	}
+	for i, s := range steps {
+		h, rec := newHandler(t)
+		w, we := serve(t, h, request(t, o))
+		if w.Code != s.status || we.Type != string(s.code) || rec.calls != 0 {
+			t.Fatalf("step %d: got %d %s (%s), operation ran %d times; want %d %s", i, w.Code, we.Type, we.Message, rec.calls, s.status, s.code)
+		}
+		s.mend(&o)
+	}
+	h, rec := newHandler(t)
+	if w, _ := serve(t, h, request(t, o)); w.Code != 200 || rec.calls != 1 {
+		t.Fatalf("the mended request: %d %s, operation ran %d times", w.Code, w.Body, rec.calls)
+	}
+	// An oversize body is refused before authentication: no signature
+	// needed to get 413.
+	h, _ = newHandler(t)
+	if w, we := serve(t, h, request(t, reqOpts{noAuth: true, body: big})); w.Code != 413 || we.Type != string(fault.RequestTooLarge) {
+		t.Fatalf("oversize unsigned body: %d %s, want 413", w.Code, we.Type)
+	}
+}
+
+// TestWireDetails checks the smaller rules of the wire protocol in
+// docs/compatibility.md: Allow: POST on a 405, Content-Type not checked,
+// null taken as absent.
+func TestWireDetails(t *testing.T) {
+	h, _ := newHandler(t)
+	w, _ := serve(t, h, request(t, reqOpts{method: http.MethodPut, body: `{}`}))
+	if w.Code != 405 || w.Header().Get("Allow") != http.MethodPost {
+		t.Errorf("PUT: %d with Allow %q, want 405 with Allow: POST", w.Code, w.Header().Get("Allow"))
+	}
+	for _, ct := range []string{"-", "text/plain", "application/json"} {
+		h, rec := newHandler(t)
+		w, _ := serve(t, h, request(t, reqOpts{body: `{"id":"` + testID + `"}`, contentType: ct}))
+		if w.Code != 200 || rec.calls != 1 {
+			t.Errorf("Content-Type %q: %d %s, want 200", ct, w.Code, w.Body)
+		}
+	}
+	h, _ = newHandler(t)
+	w, we := serve(t, h, request(t, reqOpts{body: `{"id":null}`}))
+	if w.Code != 400 || we.Type != string(fault.Validation) || !strings.Contains(we.Message, "Value null at 'id'") {
+		t.Errorf(`{"id":null}: %d %+v, want the ValidationException of a missing id`, w.Code, we)
+	}
+}
+
+// failing answers every operation with an error that is not a fault: an
+// internal error, whose detail must not reach the caller.
+type failing struct{ api.UnimplementedService }
+
+func (failing) GetEnvironmentAccountConnection(context.Context, *api.GetEnvironmentAccountConnectionInput) (*api.GetEnvironmentAccountConnectionOutput, error) {
+	return nil, errors.New("disk on fire at /var/lib/secret")
+}
+
+func TestInternalErrorsHideTheirDetail(t *testing.T) {
+	h, _ := newHandler(t)
+	var logs strings.Builder
+	h.Service, h.Logger = failing{}, slog.New(slog.NewTextHandler(&logs, nil))
+	w, we := serve(t, h, request(t, reqOpts{body: `{"id":"` + testID + `"}`}))
+	id := w.Header().Get("x-amzn-RequestId")
+	if w.Code != 500 || we.Type != string(fault.Internal) || we.Message != "An internal error occurred. Request ID: "+id {
+		t.Fatalf("got %d %+v, want 500 InternalServerException naming request %s", w.Code, we, id)
+	}
+	if strings.Contains(w.Body.String(), "disk on fire") || !strings.Contains(logs.String(), "disk on fire") || !strings.Contains(logs.String(), id) {
+		t.Fatalf("the detail must reach the log with the request id, not the caller: body %s, log %s", w.Body, logs.String())
 	}
 }

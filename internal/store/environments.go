@@ -216,6 +216,9 @@ type CompleteParams struct {
 	Resources  []ProvisionedResource
 	Now        time.Time
 	ARN        string // the environment's ARN, whose tags a completed delete removes
+	// Connection, when set, is the environment account connection the run
+	// provisioned through: a success commits only while it still exists.
+	Connection string
 }
 
 // NotifyOutputsParams is the input of Environments.RecordOutputs.
@@ -372,9 +375,15 @@ type Environments interface {
 	//    DELETE_FAILED, and so is the environment.
 	// The deployment leaves the queue, its lease is cleared, CompletedAt and
 	// LastModifiedAt are p.Now, and p.Outputs and p.Resources are recorded.
+	// A success with p.Connection set requires that connection to exist in
+	// p.Region when the write commits; it is read in the transaction with a
+	// lock that deleting it waits for (FOR SHARE on PostgreSQL), so that a
+	// deployment never succeeds through a connection deleted before it
+	// ended. Other outcomes do not look at it.
 	// Failures: ErrNotFound; ErrConditionFailed (not in flight, or p.
 	// LeaseOwner empty and the deployment queued) with the deployment as it
-	// is now; ErrLeaseLost.
+	// is now; ErrLeaseLost; ErrConnectionUnusable (p.Connection is gone;
+	// nothing changes).
 	CompleteDeployment(ctx context.Context, p CompleteParams) (Deployment, error)
 
 	// CancelDeployment moves the in-progress deploy deploymentID of an

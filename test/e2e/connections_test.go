@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -85,7 +83,7 @@ func connLogRun(t *testing.T, out string) {
 func TestConnectionsBoto3(t *testing.T) {
 	t.Parallel()
 	srv, quota, env := connServers(t)
-	out := RunClient(t, srv, env, "python3", "-m", "unittest", "-v", "python/test_connections.py")
+	out := RunPython(t, srv, env, 14, "python/test_connections.py")
 	connLogRun(t, out)
 	connNo5xx(t, srv, quota)
 }
@@ -97,10 +95,12 @@ func TestConnectionsCLI(t *testing.T) {
 	srv, quota, env := connServers(t)
 	// The classes are independent (every test draws its own accounts), so
 	// they share the servers and run side by side.
-	for _, class := range []string{"CLILifecycle", "CLIQuotaAndTokens", "CLIList", "CLITags", "CLIInvalidInput"} {
+	// The number of tests of each class.
+	classes := map[string]int{"CLILifecycle": 2, "CLIQuotaAndTokens": 2, "CLIList": 2, "CLITags": 1, "CLIInvalidInput": 1}
+	for class, tests := range classes {
 		t.Run(class, func(t *testing.T) {
 			t.Parallel()
-			out := RunClient(t, srv, env, "python3", "-m", "unittest", "-v", "python.test_connections_cli."+class)
+			out := RunPython(t, srv, env, tests, "python.test_connections_cli."+class)
 			connLogRun(t, out)
 		})
 	}
@@ -111,12 +111,8 @@ func TestConnectionsCLI(t *testing.T) {
 // @aws-sdk/client-proton.
 func TestConnectionsJS(t *testing.T) {
 	t.Parallel()
-	sdk := filepath.Join(repoRoot(), "test", "e2e", "js", "node_modules", "@aws-sdk", "client-proton")
-	if _, err := os.Stat(sdk); err != nil {
-		t.Fatalf("@aws-sdk/client-proton is not installed (run npm ci in test/e2e/js): %v", err)
-	}
 	srv := StartServer(t)
-	out := RunClient(t, srv, nil, "node", "--test", "js/connections.test.mjs")
+	out := RunNode(t, srv, nil, 1, "js/connections.test.mjs")
 	connLogRun(t, out)
 	connNo5xx(t, srv)
 }

@@ -40,22 +40,52 @@ type crashConn struct {
 
 // crashOp is one write.
 type crashOp struct {
-	kind   string // create, accept, reject, update, tag, untag, delete
+	// kind is create, accept, reject, update, tag, untag or delete for a
+	// connection; template-, version-, env- and deployment- writes belong to
+	// the platform families (crash_platform_test.go).
+	kind   string
 	conn   *crashConn
 	create *proton.CreateEnvironmentAccountConnectionInput
-	tags   map[string]string // create and tag
+	tags   map[string]string // create and tag, of every family
 	keys   []string          // untag
 	role   string            // update
+
+	tpl         *crashTemplate
+	tplCreate   *proton.CreateEnvironmentTemplateInput
+	ver         *crashVersion
+	verCreate   *proton.CreateEnvironmentTemplateVersionInput
+	description string // template-update, version-update
+	env         *crashEnv
+	envCreate   *proton.CreateEnvironmentInput
+	spec        string // env-update
+	dep         *crashDeployment
 }
 
 func (o *crashOp) String() string {
-	if o.kind == "create" {
+	switch {
+	case o.kind == "create":
 		return fmt.Sprintf("create %s (token %s, tags %v)", aws.ToString(o.create.EnvironmentName), aws.ToString(o.create.ClientToken), o.tags)
+	case o.kind == "template-create":
+		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.tplCreate.Name), o.tags)
+	case o.kind == "version-create":
+		return fmt.Sprintf("%s of %s (token %s)", o.kind, o.tpl.name, aws.ToString(o.verCreate.ClientToken))
+	case o.kind == "env-create":
+		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.envCreate.Name), o.tags)
+	case o.dep != nil:
+		return fmt.Sprintf("%s %s of %s", o.kind, o.dep.id, o.env.name)
+	case o.env != nil:
+		return fmt.Sprintf("%s %s (tags %v, spec %q)", o.kind, o.env.name, o.tags, o.spec)
+	case o.ver != nil:
+		return fmt.Sprintf("%s %s (description %q)", o.kind, o.ver.key(), o.description)
+	case o.tpl != nil:
+		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.tpl.name, o.tags, o.description)
 	}
 	return fmt.Sprintf("%s %s (tags %v, keys %v, role %s)", o.kind, o.conn.id, o.tags, o.keys, o.role)
 }
 
-// crashWorker is one environment account's load and ledger.
+// crashWorker is one pair of accounts' load and ledger: the environment
+// account's connections, and the management account's templates, versions,
+// environments and deployments.
 type crashWorker struct {
 	n         int
 	env, mgmt string
@@ -65,8 +95,12 @@ type crashWorker struct {
 	seq       int
 	live      []*crashConn // in creation order, for a deterministic choice
 	deleted   []*crashConn // acknowledged or verified deletes
-	doubt     *crashOp     // the call the last kill cut off, if any
-	acks      map[string]int
+	templates []*crashTemplate
+	envs      []*crashEnv
+	doubt     *crashOp       // the call the last kill cut off, if any
+	acks      map[string]int // acknowledged writes by kind
+	lost      map[string]int // acknowledged writes the server lost, by family
+	refused   int            // version deletes refused by the deletion rules
 }
 
 func newCrashWorker(n int, seed uint64, env, mgmt string, httpClient *http.Client, url string) *crashWorker {
@@ -82,21 +116,33 @@ func newCrashWorker(n int, seed uint64, env, mgmt string, httpClient *http.Clien
 	return &crashWorker{
 		n: n, env: env, mgmt: mgmt, ce: client(env), cm: client(mgmt),
 		rng:  rand.New(rand.NewPCG(seed, uint64(n))),
-		acks: map[string]int{},
+		acks: map[string]int{}, lost: map[string]int{},
 	}
 }
 
 // run sends writes until stop is set or a call goes unanswered.
 func (w *crashWorker) run(t *testing.T, stop *atomic.Bool) {
 	for !stop.Load() && w.doubt == nil {
-		op := w.next()
+		// Half the writes are connections', half the platform families'.
+		op := (*crashOp)(nil)
+		if w.rng.IntN(2) == 0 {
+			op = w.next()
+		} else {
+			var answered bool
+			if op, answered = w.nextPlatform(t); !answered {
+				return // a read got no answer: nothing is in doubt
+			}
+			if op == nil {
+				continue
+			}
+		}
 		if !w.send(t, op) {
 			w.doubt = op
 		}
 	}
 }
 
-// next picks the next write at random.
+// next picks the next connection write at random.
 func (w *crashWorker) next() *crashOp {
 	w.seq++
 	if len(w.live) == 0 || (len(w.live) < crashMaxLive && w.rng.IntN(4) == 0) {
@@ -108,9 +154,7 @@ func (w *crashWorker) next() *crashOp {
 			ClientToken:         aws.String(fmt.Sprintf("crash-%s-%d", w.env, w.seq)),
 		}
 		tags := w.randomTags(w.rng.IntN(4))
-		for _, k := range slices.Sorted(maps.Keys(tags)) {
-			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
-		}
+		in.Tags = crashTagList(tags)
 		return &crashOp{kind: "create", create: in, tags: tags}
 	}
 	c := w.live[w.rng.IntN(len(w.live))]
@@ -150,6 +194,9 @@ func (w *crashWorker) randomTags(n int) map[string]string {
 // send makes one call and applies an acknowledged answer to the ledger. It
 // returns false when the call got no answer (the server died under it).
 func (w *crashWorker) send(t *testing.T, op *crashOp) bool {
+	if crashFamily(op.kind) != famConnections {
+		return w.sendPlatform(t, op)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var (
@@ -178,11 +225,7 @@ func (w *crashWorker) send(t *testing.T, op *crashOp) bool {
 			out = o.EnvironmentAccountConnection
 		}
 	case "tag":
-		in := &proton.TagResourceInput{ResourceArn: aws.String(op.conn.arn)}
-		for _, k := range slices.Sorted(maps.Keys(op.tags)) {
-			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(op.tags[k])})
-		}
-		_, err = w.ce.TagResource(ctx, in)
+		_, err = w.ce.TagResource(ctx, &proton.TagResourceInput{ResourceArn: aws.String(op.conn.arn), Tags: crashTagList(op.tags)})
 	case "untag":
 		_, err = w.ce.UntagResource(ctx, &proton.UntagResourceInput{ResourceArn: aws.String(op.conn.arn), TagKeys: op.keys})
 	case "delete":

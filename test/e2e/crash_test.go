@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -9,15 +11,23 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/openproton/openproton/internal/bundle/bundletest"
 )
 
-// TestCrash is the crash harness: a write load of creates (with client
-// tokens and tags), accepts, rejects, role updates, tags, untags and deletes
+// TestCrash is the crash harness: a write load of every family that writes
 // runs against a server process, which is killed with SIGKILL at a random
-// moment and restarted on the same store, over and over. After every
-// restart the client's ledger of acknowledged writes is checked against the
-// server (see crashWorker.verify) and the store is checked for tags of
-// missing resources.
+// moment and restarted on the same store, over and over. The load: of
+// connections, creates (with client tokens and tags), accepts, rejects,
+// role updates, tags, untags and deletes; of templates, creates, updates,
+// tags and deletes, and version creates (with client tokens), publishes,
+// updates and deletes; of environments, creates, updates and deletes (each
+// a deployment, carried out by the server's workers), tags and deletes of
+// old deployments. After every restart the client's ledger of acknowledged
+// writes is checked against the server (crashWorker.verify and
+// verifyPlatform) and the store is checked for tags of missing resources;
+// after the last, every deployment and registration a kill interrupted must
+// end.
 //
 // Knobs: OPENPROTON_CRASH_KILLS (kills per store, default 6),
 // OPENPROTON_CRASH_WORKERS (concurrent writers, default 4),
@@ -40,16 +50,26 @@ func crashRun(t *testing.T, st relStore) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 
 	args, spec := st.fresh(t)
-	srv := StartServer(t, append(args, "--quota-environment-account-connections", "1000")...)
+	bundles := t.TempDir()
+	bundletest.WriteObject(t, bundles, crashBucket, crashBundleKey, bundletest.EnvBundle(t))
+	// Short leases, so that the restarted server takes over at once what
+	// the killed one held; attempts enough that no deployment is given up.
+	srv := StartServer(t, append(args, "--quota-environment-account-connections", "1000", "--bundle-dir", bundles,
+		"--provisioner-delay", "20ms", "--deployment-lease", "1s", "--registration-lease", "1s", "--deployment-attempts", "100000")...)
 	db := storeDB(t, spec)
 	transport := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
 	t.Cleanup(transport.CloseIdleConnections)
-	httpClient := &http.Client{Transport: transport, Timeout: 20 * time.Second}
+	httpClient := &http.Client{Transport: crashWholeBodies{transport}, Timeout: 20 * time.Second}
 
 	ws := make([]*crashWorker, workers)
 	for i := range ws {
 		ws[i] = newCrashWorker(i, seed, connAccount(), connAccount(), httpClient, srv.URL)
 	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("--- the server's warnings and errors ---\n%s\n--- the end of its log ---\n%s", relProblems(srv.Logs()), relTail(srv.Logs(), 60))
+		}
+	}()
 	var stats crashStats
 	var settled time.Duration // the longest wait for the store to finish with a killed server
 	started := time.Now()
@@ -72,6 +92,7 @@ func crashRun(t *testing.T, st relStore) {
 		}
 		srv.Restart(t)
 		for _, w := range ws {
+			w.verifyPlatform(t, &stats)
 			w.verify(t, &stats)
 		}
 		if orphans := storeOrphanTags(t, db); len(orphans) > 0 {
@@ -85,20 +106,48 @@ func crashRun(t *testing.T, st relStore) {
 			t.Logf("%d kills survived in %v", round, time.Since(started).Round(time.Second))
 		}
 	}
+	inFlight := 0
+	for _, w := range ws {
+		inFlight += w.settlePlatform(t, time.Minute)
+	}
 	crashCommand := fmt.Sprintf("OPENPROTON_CRASH_KILLS=%d OPENPROTON_CRASH_WORKERS=%d scripts/reliability crash", kills, workers)
 	acked := map[string]int{}
-	total := 0
+	byFamily, lostByFamily := map[string]int{}, map[string]int{}
+	total, lost := 0, 0
 	for _, w := range ws {
 		for k, n := range w.acks {
 			acked[k] += n
+			byFamily[crashFamily(k)] += n
 			total += n
+		}
+		for f, n := range w.lost {
+			lostByFamily[f] += n
+			lost += n
+		}
+	}
+	// A run whose load got nothing acknowledged in a family proves nothing
+	// about it.
+	for _, f := range crashFamilies {
+		if byFamily[f] == 0 {
+			t.Errorf("the load got no %s write acknowledged in %d rounds", f, kills)
 		}
 	}
 	connNo5xx(t, srv)
-	t.Logf("%d kills in %v; acknowledged writes by kind: %v", kills, time.Since(started).Round(time.Millisecond), acked)
+	refused := 0
+	for _, w := range ws {
+		refused += w.refused
+	}
+	t.Logf("%d kills in %v; acknowledged writes by kind: %v; version deletes refused by the deletion rules: %d", kills, time.Since(started).Round(time.Millisecond), acked, refused)
+	perFamily := func(m map[string]int) string {
+		return fmt.Sprintf("%d / %d / %d", m[famConnections], m[famTemplates], m[famEnvironments])
+	}
 	relFigure(t, "kills survived", kills, crashCommand)
 	relFigure(t, "acknowledged writes", total, crashCommand)
-	relFigure(t, "acknowledged writes lost", 0, crashCommand)
+	relFigure(t, "acknowledged writes lost", lost, crashCommand)
+	relFigure(t, "acknowledged writes (connections / templates / environments)", perFamily(byFamily), crashCommand)
+	relFigure(t, "acknowledged writes lost (connections / templates / environments)", perFamily(lostByFamily), crashCommand)
+	relFigure(t, "template, version, environment and deployment states checked after restarts", stats.platformChecked, crashCommand)
+	relFigure(t, "deployments and registrations in flight after the last kill, all ended", inFlight, crashCommand)
 	relFigure(t, "connection states checked after restarts", stats.verified, crashCommand)
 	relFigure(t, "deletes checked after restarts", stats.deletesChecked, crashCommand)
 	relFigure(t, "creates replayed with their client token", stats.replays, crashCommand)
@@ -106,4 +155,26 @@ func crashRun(t *testing.T, st relStore) {
 	if st.settle != nil {
 		relFigure(t, "longest wait for the database to end a killed server's sessions", settled.Round(time.Millisecond).String(), crashCommand)
 	}
+}
+
+// crashWholeBodies reads every answer whole inside the transport, before
+// the SDK decodes it. With bodies read lazily by the SDK, a verification
+// read failed now and then (3 runs in 9 of 80 kills) with "use of closed
+// network connection" on the client side, while the server's access log
+// showed the call answered 200 in full; read whole, none did in 9 runs.
+// A failed read still fails the call.
+type crashWholeBodies struct{ rt http.RoundTripper }
+
+func (c crashWholeBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := c.rt.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }

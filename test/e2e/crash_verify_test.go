@@ -15,6 +15,7 @@ import (
 // crashStats are the figures of a crash run.
 type crashStats struct {
 	verified         int // connection states (with their tags) checked against the ledger
+	platformChecked  int // templates, versions, environments and deployments checked against the ledger
 	deletesChecked   int // acknowledged deletes checked to stay deleted
 	replays          int // creates replayed with their client token after a restart
 	doubtCommitted   int // writes cut off by a kill that had committed
@@ -88,6 +89,7 @@ func (w *crashWorker) verify(t *testing.T, st *crashStats) {
 		if !ok {
 			t.Errorf("worker %d: connection %s after the restart: gone=%v\n %s tags %v\nacknowledged:\n %s tags %v\nin doubt: %v",
 				w.n, c.id, gone, connString(got), tags, connString(c.state), c.tags, w.doubt)
+			w.lose(famConnections)
 			continue
 		}
 		st.verified++
@@ -155,6 +157,7 @@ func (w *crashWorker) verify(t *testing.T, st *crashStats) {
 	}
 	if len(unknown) > 0 {
 		t.Errorf("worker %d: connections the ledger does not know: %v", w.n, unknown)
+		w.lose(famConnections)
 	}
 	w.doubt = nil
 
@@ -165,20 +168,28 @@ func (w *crashWorker) verify(t *testing.T, st *crashStats) {
 		if c.goneRound < w.round && w.rng.IntN(len(w.deleted)) >= 3 {
 			continue
 		}
+		lost := false
 		if _, listed := byE[c.id]; listed {
 			t.Errorf("worker %d: deleted connection %s is listed", w.n, c.id)
+			lost = true
 		}
 		_, err := w.ce.GetEnvironmentAccountConnection(ctx, &proton.GetEnvironmentAccountConnectionInput{Id: aws.String(c.id)})
 		if code, _ := connErr(err); code != "ResourceNotFoundException" {
 			t.Errorf("worker %d: get of deleted connection %s: %v", w.n, c.id, err)
+			lost = true
 		}
 		_, err = w.ce.ListTagsForResource(ctx, &proton.ListTagsForResourceInput{ResourceArn: aws.String(c.arn)})
 		if code, _ := connErr(err); code != "ResourceNotFoundException" {
 			t.Errorf("worker %d: tags of deleted connection %s: %v", w.n, c.id, err)
+			lost = true
 		}
 		out, err := w.ce.DeleteEnvironmentAccountConnection(ctx, &proton.DeleteEnvironmentAccountConnectionInput{Id: aws.String(c.id)})
 		if err != nil || out.EnvironmentAccountConnection != nil {
 			t.Errorf("worker %d: repeated delete of %s: %v (tombstone lost?)", w.n, c.id, err)
+			lost = true
+		}
+		if lost {
+			w.lose(famConnections)
 		}
 		st.deletesChecked++
 	}
@@ -192,10 +203,12 @@ func (w *crashWorker) verify(t *testing.T, st *crashStats) {
 		out, err := w.ce.CreateEnvironmentAccountConnection(ctx, c.create)
 		if err != nil {
 			t.Errorf("worker %d: replay of the create of %s: %v", w.n, c.id, err)
+			w.lose(famConnections)
 			continue
 		}
 		if !connSame(out.EnvironmentAccountConnection, c.state) {
 			t.Errorf("worker %d: replay of the create of %s gave\n %s\nwant\n %s", w.n, c.id, connString(out.EnvironmentAccountConnection), connString(c.state))
+			w.lose(famConnections)
 		}
 		st.replays++
 	}

@@ -5,8 +5,8 @@ package e2e
 // takes the deployment over, or gives it up after the configured attempts.
 
 import (
-	"bytes"
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -85,35 +85,41 @@ func envWithArg(args []string, flag, value string) []string {
 }
 
 // envKillDuringDeployment starts a server whose deployments never end by
-// themselves, creates an environment, kills the server while the deployment
-// runs, restarts it with restartArgs changed and returns the environment
-// once its deployment ended.
-func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) *types.Environment {
+// themselves, creates an environment, kills the server once a worker holds
+// the deployment (its lease, read from the store), restarts it with
+// restartArgs changed and returns the environment once its deployment
+// ended, and how often the deployment was taken up.
+func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) (*types.Environment, int) {
 	bundles := t.TempDir()
-	args := append([]string{"--bundle-dir", bundles, "--provisioner-delay", "1h", "--deployment-lease", "2s", "--render-timeout", "500ms"}, extra...)
+	spec := "sqlite:" + filepath.Join(t.TempDir(), "openproton.db")
+	args := append([]string{"--store", spec, "--bundle-dir", bundles, "--provisioner-delay", "1h", "--deployment-lease", "2s", "--render-timeout", "500ms"}, extra...)
 	srv := connStartServer(t, args...)
+	db := storeDB(t, spec)
 	acct := connAccount()
 	c := connClient(srv, acct, "us-east-1")
 	ctx := context.Background()
 	envPublishTemplate(t, c, bundles, "tpl")
-	_, err := c.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{
+	out, err := c.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{
 		Name: aws.String("crash"), TemplateName: aws.String("tpl"), TemplateMajorVersion: aws.String("1"),
 		Spec: aws.String("proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.9.0.0/16\"\n"), ProtonServiceRoleArn: connRole(acct, "proton"),
 	})
 	if err != nil {
 		t.Fatalf("CreateEnvironment: %v", err)
 	}
-	// Let a worker lease the deployment and start its hour-long run.
-	deadline := time.Now().Add(10 * time.Second)
-	for !bytes.Contains([]byte(srv.Logs()), []byte("CreateEnvironment")) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	time.Sleep(500 * time.Millisecond)
+	id := aws.ToString(out.Environment.LastAttemptedDeploymentId)
+	// The kill must find the deployment held by a worker of the killed
+	// process, or there is nothing to take over.
+	storeWaitLeased(t, db, id, 10*time.Second)
 	srv.Kill(t)
 	connHTTPClient.CloseIdleConnections()
 	srv.args = envWithArg(srv.args, flag, value)
 	srv.start(t)
-	return envWaitTerminal(t, c, "crash", 60*time.Second)
+	env := envWaitTerminal(t, c, "crash", 60*time.Second)
+	var attempts int
+	if err := db.QueryRowContext(ctx, `SELECT attempts FROM deployments WHERE id = $1`, id).Scan(&attempts); err != nil {
+		t.Fatalf("read the attempts of deployment %s: %v", id, err)
+	}
+	return env, attempts
 }
 
 // TestEnvironmentDeploymentSurvivesKill: after a kill -9 the restarted
@@ -121,9 +127,12 @@ func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) 
 // completes it.
 func TestEnvironmentDeploymentSurvivesKill(t *testing.T) {
 	t.Parallel()
-	env := envKillDuringDeployment(t, "--provisioner-delay", "100ms")
+	env, attempts := envKillDuringDeployment(t, "--provisioner-delay", "100ms")
 	if env.DeploymentStatus != types.DeploymentStatusSucceeded {
 		t.Fatalf("deployment ended %s: %s", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+	if attempts != 2 {
+		t.Fatalf("the deployment was taken up %d times, want 2: by the killed server, then by the restarted one", attempts)
 	}
 }
 
@@ -131,7 +140,7 @@ func TestEnvironmentDeploymentSurvivesKill(t *testing.T) {
 // that a killed server was running fails after the restart, with a message.
 func TestEnvironmentDeploymentGivesUp(t *testing.T) {
 	t.Parallel()
-	env := envKillDuringDeployment(t, "--provisioner-delay", "100ms", "--deployment-attempts", "1")
+	env, _ := envKillDuringDeployment(t, "--provisioner-delay", "100ms", "--deployment-attempts", "1")
 	if env.DeploymentStatus != types.DeploymentStatusFailed || aws.ToString(env.DeploymentStatusMessage) == "" {
 		t.Fatalf("deployment ended %s (%q), want FAILED with a message", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
 	}

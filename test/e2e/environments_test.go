@@ -18,6 +18,10 @@ const (
 	envSlowQuota = 3
 )
 
+// envClassTests is the number of tests of each class of
+// python/test_environments.py.
+var envClassTests = map[string]int{"CrossAccount": 1, "SelfManaged": 1, "Lifecycle": 4, "InvalidInput": 5, "SlowDeployments": 2}
+
 // envSuite runs classes of python/test_environments.py side by side against
 // srv (and slow), with the bundle directory both servers read.
 func envSuite(t *testing.T, srv, slow *Server, bundles string, classes ...string) {
@@ -32,7 +36,11 @@ func envSuite(t *testing.T, srv, slow *Server, bundles string, classes ...string
 	for _, class := range classes {
 		t.Run(class, func(t *testing.T) {
 			t.Parallel()
-			out := RunClient(t, srv, env, "python3", "-m", "unittest", "-v", "python.test_environments."+class)
+			tests, ok := envClassTests[class]
+			if !ok {
+				t.Fatalf("envClassTests has no count for class %s", class)
+			}
+			out := RunPython(t, srv, env, tests, "python.test_environments."+class)
 			connLogRun(t, out)
 		})
 	}

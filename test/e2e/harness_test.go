@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,10 +71,24 @@ type Server struct {
 	cmd  *exec.Cmd
 	logs *syncBuffer
 	prev string // the output of the process before the last restart
-	done chan error
 	args []string
 	env  []string // extra environment of the process; see StartServerEnv
+
+	exited  chan struct{} // closed when the process has exited
+	waitErr error         // how it exited, once exited is closed
+	asked   stopKind      // how the test ended the process, if it did
+	checked bool          // its exit has been checked (see check)
 }
+
+// stopKind is how a test ended a server process, which decides the exit
+// the process must have had.
+type stopKind int
+
+const (
+	notStopped  stopKind = iota // the test did not end it: any exit is a failure
+	stoppedTerm                 // SIGTERM from the test: the process must exit 0
+	stoppedKill                 // SIGKILL from the test: the process must die of it
+)
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -103,7 +120,10 @@ func freeAddr(t testing.TB) string {
 // StartServer runs `openproton serve` with args (plus --listen on a free port
 // unless args has one) and waits until /health answers. The process is
 // stopped with SIGTERM when the test ends. With no --store in args, a
-// throw-away SQLite file in t.TempDir() is used.
+// throw-away SQLite file in t.TempDir() is used. The test fails if the
+// process exits other than by the test's own Stop or Kill (a crash, a
+// signal from elsewhere, a panic in a background goroutine), or reports a
+// data race (see check).
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
 	return startServer(t, binary, nil, args)
@@ -174,18 +194,22 @@ func (s *Server) start(t testing.TB) {
 		}
 		s.cmd.Env = append(s.cmd.Env, s.env...)
 	}
+	s.asked, s.checked = notStopped, false
 	if err := s.cmd.Start(); err != nil {
+		s.checked = true
 		t.Fatal(err)
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.cmd.Wait() }()
+	exited := make(chan struct{})
+	s.exited = exited
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(exited)
+	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		select {
-		case err := <-s.done:
-			s.done <- err
-			t.Fatalf("openproton exited at start: %v\n%s", err, s.logs)
-		default:
+		if s.hasExited() {
+			s.checked = true
+			t.Fatalf("openproton exited at start: %v\n%s", s.waitErr, s.logs)
 		}
 		resp, err := http.Get(s.URL + "/health")
 		if err == nil {
@@ -200,45 +224,127 @@ func (s *Server) start(t testing.TB) {
 }
 
 // Stop sends SIGTERM and waits for the process; it fails the test if the
-// process does not exit 0 (unless it was killed on purpose).
+// process does not exit 0, if it had already exited (the test did not end
+// it), or if it reported a data race. Stopping a stopped server does
+// nothing.
 func (s *Server) Stop(t testing.TB) {
-	if s.cmd == nil || s.cmd.Process == nil {
+	if s.cmd == nil || s.cmd.Process == nil || s.checked {
 		return
 	}
-	select {
-	case err := <-s.done:
-		s.done <- err
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		s.done <- err
-		if err != nil {
-			t.Errorf("openproton did not exit cleanly on SIGTERM: %v\n%s", err, s.logs)
+	if !s.hasExited() {
+		s.Terminate(t)
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+			t.Errorf("openproton did not stop within 30s of SIGTERM")
 		}
-	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
-		t.Errorf("openproton did not stop within 30s of SIGTERM")
 	}
-	s.checkRaces(t)
+	s.check(t)
 }
 
-// Kill stops the process with SIGKILL, as a crash would.
+// Terminate sends SIGTERM and returns at once: the test's own stop, which
+// the process must answer by exiting 0 (checked by Stop, or when the test
+// ends).
+func (s *Server) Terminate(t testing.TB) {
+	if s.hasExited() {
+		return // exited on its own: check reports it
+	}
+	err := s.cmd.Process.Signal(syscall.SIGTERM)
+	switch {
+	case errors.Is(err, os.ErrProcessDone):
+		// Exited on its own, and Wait has reaped it: check reports it.
+	case err != nil:
+		t.Errorf("send SIGTERM to openproton: %v", err)
+	default:
+		s.asked = stoppedTerm
+	}
+}
+
+// Kill stops the process with SIGKILL, as a crash would. It fails the test
+// if the process had exited before (the test did not end it), or reported
+// a data race.
 func (s *Server) Kill(t testing.TB) {
-	_ = s.cmd.Process.Kill()
-	<-s.done
-	s.done <- nil
-	s.checkRaces(t)
+	if s.checked {
+		return
+	}
+	if !s.hasExited() && s.cmd.Process.Kill() == nil {
+		s.asked = stoppedKill
+	}
+	<-s.exited
+	s.check(t)
 }
 
-// checkRaces fails the test when the process (a race-detector build)
-// reported a data race.
-func (s *Server) checkRaces(t testing.TB) {
-	if logs := s.logs.String(); strings.Contains(logs, "WARNING: DATA RACE") {
-		t.Errorf("the server reported a data race:\n%s", logs)
+// hasExited reports whether the process has exited.
+func (s *Server) hasExited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
 	}
+}
+
+// waitExit waits at most d for the process to exit and reports whether it
+// did, and how (wait's error).
+func (s *Server) waitExit(d time.Duration) (bool, error) {
+	select {
+	case <-s.exited:
+		return true, s.waitErr
+	case <-time.After(d):
+		return false, nil
+	}
+}
+
+// check fails the test with what exitFailures finds in the exit of the
+// process, once per process.
+func (s *Server) check(t testing.TB) {
+	<-s.exited
+	if s.checked {
+		return
+	}
+	s.checked = true
+	for _, f := range exitFailures(s.asked, s.waitErr, s.logs.String()) {
+		t.Errorf("openproton %s: %s", s.Addr, f)
+	}
+}
+
+// exitFailures is what is wrong with the exit of a server process that the
+// test ended as asked says, with wait's error err and output logs: an exit
+// the test did not cause, an exit other than the one its signal calls for,
+// and a data race reported by a -race build (whatever the exit). The output
+// follows the first failure.
+func exitFailures(asked stopKind, err error, logs string) []string {
+	var out []string
+	switch asked {
+	case notStopped:
+		out = append(out, fmt.Sprintf("exited on its own, not stopped by the test (%s)", exitString(err)))
+	case stoppedTerm:
+		if err != nil {
+			out = append(out, fmt.Sprintf("did not exit cleanly on SIGTERM (%s)", exitString(err)))
+		}
+	case stoppedKill:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			out = append(out, fmt.Sprintf("exited before the test's SIGKILL took effect (%s)", exitString(err)))
+		}
+	}
+	if strings.Contains(logs, "WARNING: DATA RACE") {
+		out = append(out, "reported a data race")
+	}
+	if len(out) > 0 {
+		out[0] += "\n" + logs
+	}
+	return out
+}
+
+// exitString describes how a process exited.
+func exitString(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // PID is the process id of the running server.
@@ -272,6 +378,40 @@ func RunClient(t testing.TB, s *Server, env []string, name string, args ...strin
 		t.Fatalf("%s %s: %v\n%s\n--- server log ---\n%s", name, strings.Join(args, " "), err, out, s.Logs())
 	}
 	return string(out)
+}
+
+// RunPython runs `python3 -m unittest -v target` (a file or a dotted class
+// name, from test/e2e) against s with RunClient, and fails the test unless
+// unittest ran exactly want tests and every one passed: none skipped, none
+// an expected failure. A suite that lost tests, or whose guard skipped
+// them, must not pass for a complete one. It returns the output.
+func RunPython(t testing.TB, s *Server, env []string, want int, target string) string {
+	t.Helper()
+	requireTool(t, "python3", "python3 with boto3")
+	out := RunClient(t, s, env, "python3", "-m", "unittest", "-v", target)
+	m := regexp.MustCompile(`(?m)^Ran (\d+) tests? in`).FindStringSubmatch(out)
+	if m == nil || m[1] != strconv.Itoa(want) || !regexp.MustCompile(`(?m)^OK$`).MatchString(out) {
+		t.Fatalf("%s: want %d tests run and passed, none skipped:\n%s", target, want, out)
+	}
+	return out
+}
+
+// RunNode runs `node --test` on file (from test/e2e) against s with
+// RunClient, and fails the test unless exactly want tests passed and none
+// failed, was skipped, cancelled or left to do. It returns the output.
+func RunNode(t testing.TB, s *Server, env []string, want int, file string) string {
+	t.Helper()
+	requireTool(t, "node", "Node.js 18 or later")
+	if _, err := os.Stat(filepath.Join(repoRoot(), "test", "e2e", "js", "node_modules", "@aws-sdk", "client-proton")); err != nil {
+		t.Fatal("@aws-sdk/client-proton is not installed: run `npm ci` in test/e2e/js")
+	}
+	out := RunClient(t, s, env, "node", "--test", "--test-reporter=tap", file)
+	for _, line := range []string{fmt.Sprintf("# tests %d", want), fmt.Sprintf("# pass %d", want), "# fail 0", "# skipped 0", "# todo 0", "# cancelled 0"} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + `$`).MatchString(out) {
+			t.Fatalf("%s: want %q in the node test summary:\n%s", file, line, out)
+		}
+	}
+	return out
 }
 
 // clientEnv points every AWS client at s with harmless default credentials.

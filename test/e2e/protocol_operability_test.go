@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -181,9 +180,7 @@ func TestProtocolShutdownDrains(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // let the server read the headers
 
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	srv.Terminate(t)
 	// Once the listener is closed, new connections are refused.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -197,11 +194,8 @@ func TestProtocolShutdownDrains(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	select {
-	case err := <-srv.done:
-		srv.done <- err
+	if exited, err := srv.waitExit(300 * time.Millisecond); exited {
 		t.Fatalf("exited (%v) with a request in flight:\n%s", err, srv.Logs())
-	case <-time.After(300 * time.Millisecond):
 	}
 
 	if _, err := conn.Write(body[10:]); err != nil {
@@ -216,14 +210,12 @@ func TestProtocolShutdownDrains(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(got, []byte("environmentAccountConnections")) {
 		t.Errorf("in-flight request: %d %s, want 200", resp.StatusCode, got)
 	}
-	select {
-	case err := <-srv.done:
-		srv.done <- err
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v, want 0\n%s", err, srv.Logs())
-		}
-	case <-time.After(15 * time.Second):
+	exited, err := srv.waitExit(15 * time.Second)
+	switch {
+	case !exited:
 		t.Fatalf("did not exit within 15s of finishing the last request:\n%s", srv.Logs())
+	case err != nil:
+		t.Errorf("exit after SIGTERM: %v, want 0\n%s", err, srv.Logs())
 	}
 }
 

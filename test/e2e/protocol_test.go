@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,33 +136,19 @@ func protoCheckSigV4Log(t *testing.T, srv *Server) {
 // --- boto3 and JavaScript: their own test files ---
 
 func protoRunBoto3(t *testing.T, srv *Server, mode string) {
-	requireTool(t, "python3", "python3 with boto3")
 	env, want := []string{"PROTO_AUTH=open"}, 9
 	if mode == "sigv4" {
 		env, want = protoSigV4Env(), 6
 	}
-	out := RunClient(t, srv, env, "python3", "-m", "unittest", "-v", "python/test_protocol.py")
-	m := regexp.MustCompile(`(?m)^Ran (\d+) tests? in`).FindStringSubmatch(out)
-	if m == nil || m[1] != strconv.Itoa(want) || !regexp.MustCompile(`(?m)^OK$`).MatchString(out) {
-		t.Fatalf("want %d tests run and passed, none skipped:\n%s", want, out)
-	}
+	RunPython(t, srv, env, want, "python/test_protocol.py")
 }
 
 func protoRunJS(t *testing.T, srv *Server, mode string) {
-	requireTool(t, "node", "Node.js 18 or later")
-	if _, err := os.Stat(filepath.Join(repoRoot(), "test", "e2e", "js", "node_modules", "@aws-sdk", "client-proton")); err != nil {
-		t.Fatal("@aws-sdk/client-proton is not installed: run `npm ci` in test/e2e/js")
-	}
 	env, want := []string{"PROTO_AUTH=open"}, 6
 	if mode == "sigv4" {
 		env, want = protoSigV4Env(), 5
 	}
-	out := RunClient(t, srv, env, "node", "--test", "--test-reporter=tap", "js/protocol.test.mjs")
-	for _, line := range []string{fmt.Sprintf("# pass %d", want), "# fail 0", "# skipped 0", "# cancelled 0"} {
-		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + `$`).MatchString(out) {
-			t.Fatalf("want %q in the node test summary:\n%s", line, out)
-		}
-	}
+	RunNode(t, srv, env, want, "js/protocol.test.mjs")
 }
 
 // --- the AWS CLI ---

@@ -185,11 +185,8 @@ func renderCheckServer(t *testing.T, srv *Server, pid int) {
 	if srv.PID() != pid {
 		t.Fatalf("the server is process %d, no longer %d", srv.PID(), pid)
 	}
-	select {
-	case err := <-srv.done:
-		srv.done <- err
-		t.Fatalf("the server process ended: %v\n%s", err, srv.Logs())
-	default:
+	if srv.hasExited() {
+		t.Fatalf("the server process ended: %v\n%s", srv.waitErr, srv.Logs())
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -114,4 +115,29 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 		t.Fatalf("store check, tags: %v", err)
 	}
 	return orphans
+}
+
+// storeWaitLeased waits until a worker holds deployment id (a lease owner
+// is set and the deployment was leased at least once), read from the store
+// itself: the API does not show leases. It fails the test after within.
+func storeWaitLeased(t testing.TB, db *sql.DB, id string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var owner string
+		var attempts int
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := db.QueryRowContext(ctx, `SELECT lease_owner, attempts FROM deployments WHERE id = $1`, id).Scan(&owner, &attempts)
+		cancel()
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatalf("read the lease of deployment %s: %v", id, err)
+		}
+		if owner != "" && attempts > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker leased deployment %s within %s", id, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -108,7 +108,7 @@ func prefixed(prefix string, kvs []string) []string {
 func TestTemplatesBoto3(t *testing.T) {
 	t.Parallel()
 	srvs, env := templateServers(t, true)
-	out := RunClient(t, srvs[0], env, "python3", "-m", "unittest", "-v", "python/test_templates.py")
+	out := RunPython(t, srvs[0], env, 18, "python/test_templates.py")
 	connLogRun(t, out)
 	connNo5xx(t, srvs...)
 }
@@ -123,7 +123,7 @@ func TestTemplatesCLI(t *testing.T) {
 	for _, class := range []string{"CLIFlowS3", "CLIFlowBundleDir"} {
 		t.Run(class, func(t *testing.T) {
 			t.Parallel()
-			out := RunClient(t, srvs[0], env, "python3", "-m", "unittest", "-v", "python.test_templates_cli."+class)
+			out := RunPython(t, srvs[0], env, 1, "python.test_templates_cli."+class)
 			connLogRun(t, out)
 		})
 	}
@@ -187,5 +187,59 @@ func TestTemplatesRegistrationSurvivesKill(t *testing.T) {
 	v := got.EnvironmentTemplateVersion
 	if v.Status != types.TemplateVersionStatusDraft || !strings.Contains(aws.ToString(v.Schema), "environment_input_type") {
 		t.Fatalf("registered version: %+v", v)
+	}
+}
+
+// TestTemplatesEncryptionKey: a template's encryptionKey is stored and
+// returned (docs/compatibility.md), for both kinds of template, and takes
+// part in deciding a repeated create.
+func TestTemplatesEncryptionKey(t *testing.T) {
+	t.Parallel()
+	srv := connStartServer(t)
+	acct := connAccount()
+	c := connClient(srv, acct, "us-east-1")
+	ctx := connCtx(t)
+	key := "arn:aws:kms:us-east-1:" + acct + ":key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+	env, err := c.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String("keyed"), EncryptionKey: aws.String(key)})
+	if err != nil {
+		t.Fatalf("CreateEnvironmentTemplate: %v", err)
+	}
+	if got := aws.ToString(env.EnvironmentTemplate.EncryptionKey); got != key {
+		t.Errorf("CreateEnvironmentTemplate returned encryptionKey %q, want %q", got, key)
+	}
+	gotEnv, err := c.GetEnvironmentTemplate(ctx, &proton.GetEnvironmentTemplateInput{Name: aws.String("keyed")})
+	if err != nil {
+		t.Fatalf("GetEnvironmentTemplate: %v", err)
+	}
+	if got := aws.ToString(gotEnv.EnvironmentTemplate.EncryptionKey); got != key {
+		t.Errorf("GetEnvironmentTemplate returned encryptionKey %q, want %q", got, key)
+	}
+	svc, err := c.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("keyed"), EncryptionKey: aws.String(key)})
+	if err != nil {
+		t.Fatalf("CreateServiceTemplate: %v", err)
+	}
+	if got := aws.ToString(svc.ServiceTemplate.EncryptionKey); got != key {
+		t.Errorf("CreateServiceTemplate returned encryptionKey %q, want %q", got, key)
+	}
+	gotSvc, err := c.GetServiceTemplate(ctx, &proton.GetServiceTemplateInput{Name: aws.String("keyed")})
+	if err != nil {
+		t.Fatalf("GetServiceTemplate: %v", err)
+	}
+	if got := aws.ToString(gotSvc.ServiceTemplate.EncryptionKey); got != key {
+		t.Errorf("GetServiceTemplate returned encryptionKey %q, want %q", got, key)
+	}
+	// Without a key, none is returned.
+	plain, err := c.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String("plain")})
+	if err != nil {
+		t.Fatalf("CreateEnvironmentTemplate: %v", err)
+	}
+	if plain.EnvironmentTemplate.EncryptionKey != nil {
+		t.Errorf("a template created without a key returned encryptionKey %q", aws.ToString(plain.EnvironmentTemplate.EncryptionKey))
+	}
+	// A repeated create with another key is another request.
+	_, err = c.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String("keyed"), EncryptionKey: aws.String(key + "0")})
+	if msg := connWantErr(t, err, "ValidationException", 400); !strings.Contains(msg, "Idempotent parameter mismatch") {
+		t.Errorf("repeated create with another key: %q, want Idempotent parameter mismatch", msg)
 	}
 }

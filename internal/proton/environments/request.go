@@ -51,7 +51,7 @@ func (r *Runner) request(ctx context.Context, d store.Deployment, e store.Enviro
 	if e.EnvironmentAccountConnectionID != "" {
 		c, err := r.store.GetConnection(ctx, e.Region, e.EnvironmentAccountConnectionID)
 		if errors.Is(err, store.ErrNotFound) {
-			return provision.Request{}, fmt.Errorf("environment account connection %s was deleted; switch the environment to a new connection of environment account %s", e.EnvironmentAccountConnectionID, e.EnvironmentAccountID)
+			return provision.Request{}, errConnectionDeleted(e)
 		}
 		if err != nil {
 			return provision.Request{}, err

@@ -142,7 +142,29 @@ func (r *Runner) run(ctx context.Context, d store.Deployment) {
 		r.complete(ctx, log, d, store.OutcomeFailed, cause.Error(), provision.Result{})
 		return
 	}
-	r.complete(ctx, log, d, store.OutcomeSucceeded, res.Message, res)
+	r.succeed(ctx, log, d, e, res)
+}
+
+// succeed completes a run that succeeded. A run through an environment
+// account connection provisioned with the connection's role; if the
+// environment account deleted the connection before the result commits,
+// the deployment fails instead, saying so (the store checks it in the
+// completing transaction, so a delete cannot slip in between).
+func (r *Runner) succeed(ctx context.Context, log *slog.Logger, d store.Deployment, e store.Environment, res provision.Result) {
+	p := r.params(d, store.OutcomeSucceeded, res.Message, res)
+	if d.Mode == store.ModeManaged {
+		p.Connection = e.EnvironmentAccountConnectionID
+	}
+	if errors.Is(r.commit(ctx, log, d, p), store.ErrConnectionUnusable) {
+		r.complete(ctx, log, d, store.OutcomeFailed, errConnectionDeleted(e).Error(), provision.Result{})
+	}
+}
+
+// errConnectionDeleted is why a deployment of e cannot go on: the
+// environment account deleted e's connection.
+func errConnectionDeleted(e store.Environment) error {
+	return fmt.Errorf("environment account connection %s was deleted; switch the environment to a new connection of environment account %s",
+		e.EnvironmentAccountConnectionID, e.EnvironmentAccountID)
 }
 
 // runEngine builds the request and runs the engine, renewing the lease and
@@ -222,11 +244,13 @@ func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 }
 
-// complete ends the deployment. It uses a context that outlives a shutdown
-// in progress: the result is known and should be kept.
+// complete ends the deployment with outcome.
 func (r *Runner) complete(ctx context.Context, log *slog.Logger, d store.Deployment, outcome store.Outcome, msg string, res provision.Result) {
-	cctx, cancel := worker.Detached(ctx, 30*time.Second)
-	defer cancel()
+	_ = r.commit(ctx, log, d, r.params(d, outcome, msg, res))
+}
+
+// params are the store's input to end d with outcome.
+func (r *Runner) params(d store.Deployment, outcome store.Outcome, msg string, res provision.Result) store.CompleteParams {
 	p := store.CompleteParams{Region: d.Region, ID: d.ID, LeaseOwner: r.owner, Outcome: outcome, Message: msg,
 		Now: r.clock(), ARN: d.TargetArn}
 	for _, o := range res.Outputs {
@@ -235,8 +259,18 @@ func (r *Runner) complete(ctx context.Context, log *slog.Logger, d store.Deploym
 	for _, x := range res.Resources {
 		p.Resources = append(p.Resources, store.ProvisionedResource{Name: x.Name, Identifier: x.Identifier, Engine: x.Engine})
 	}
+	return p
+}
+
+// commit writes the end of a deployment and returns the store's error (a
+// refused connection is left to the caller). It uses a context that
+// outlives a shutdown in progress: the result is known and should be kept.
+func (r *Runner) commit(ctx context.Context, log *slog.Logger, d store.Deployment, p store.CompleteParams) error {
+	cctx, cancel := worker.Detached(ctx, 30*time.Second)
+	defer cancel()
 	out, err := r.store.CompleteDeployment(cctx, p)
 	switch {
+	case errors.Is(err, store.ErrConnectionUnusable):
 	case errors.Is(err, store.ErrLeaseLost), errors.Is(err, store.ErrConditionFailed):
 		log.Warn("deployment ended elsewhere before this worker could complete it", "error", err)
 	case err != nil:
@@ -245,6 +279,7 @@ func (r *Runner) complete(ctx context.Context, log *slog.Logger, d store.Deploym
 	default:
 		log.Info("deployment ended", "status", string(out.Status), "engine", r.engine.Name(), "mode", string(d.Mode))
 	}
+	return err
 }
 
 // release gives the lease back without counting the attempt.

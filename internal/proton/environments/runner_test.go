@@ -322,3 +322,62 @@ func TestCancelOfAnEnvironmentDeletedMeanwhile(t *testing.T) {
 		}
 	}
 }
+
+// hookEngine is the emulating engine with a hook that runs in the middle of
+// every run.
+type hookEngine struct {
+	provision.Emulate
+	during func()
+}
+
+func (h hookEngine) Run(ctx context.Context, req provision.Request) (provision.Result, error) {
+	h.during()
+	return h.Emulate.Run(ctx, req)
+}
+
+func TestConnectionDeletedDuringTheRunFailsTheDeployment(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	c := store.Connection{ID: "c0ffee00-0000-4000-8000-000000000001", Region: caller.Region, EnvironmentAccountID: "222222222222",
+		ManagementAccountID: caller.Account, EnvironmentName: "dev", RoleArn: "arn:aws:iam::222222222222:role/r",
+		Status: store.StatusConnected, RequestedAt: now, LastModifiedAt: now}
+	if _, _, err := f.st.CreateConnection(ctx, store.CreateConnectionParams{Connection: c, ARN: "arn:c", Quota: 10, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(ctx, caller, CreateInput{Name: "dev", TemplateName: "vpc", TemplateMajorVersion: "1",
+		Spec: "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.1.0.0/16\"\n", EnvironmentAccountConnectionID: c.ID}); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	engine := hookEngine{during: func() {
+		if _, err := f.st.DeleteConnection(ctx, c.Region, c.ID, "arn:c", now); err != nil {
+			t.Errorf("DeleteConnection: %v", err)
+		}
+	}}
+	if found, err := f.runner(engine, RunnerOptions{}).Step(ctx); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	e := f.get(t, "dev")
+	if e.DeploymentStatus != store.DeployFailed || e.DeploymentStatusMessage != errConnectionDeleted(e).Error() || e.LastSucceededDeploymentID != "" {
+		t.Fatalf("environment %s %q (last succeeded %q), want FAILED: the connection was deleted", e.DeploymentStatus, e.DeploymentStatusMessage, e.LastSucceededDeploymentID)
+	}
+	if outs, err := f.st.ListOutputs(ctx, caller.Region, e.LastAttemptedDeploymentID); err != nil || len(outs) != 0 {
+		t.Fatalf("outputs of the failed deployment: %v %v", outs, err)
+	}
+}
+
+func TestSecondCancelReturnsTheEnvironmentUnchanged(t *testing.T) {
+	f := newUpdating(t, "dev")
+	first, err := f.svc.Cancel(t.Context(), caller, "dev")
+	if err != nil || first.DeploymentStatus != store.DeployCancelling {
+		t.Fatalf("first cancel: %v %+v", err, first)
+	}
+	second, err := f.svc.Cancel(t.Context(), caller, "dev")
+	if err != nil {
+		t.Fatalf("second cancel: %v, want the environment unchanged", err)
+	}
+	if second.DeploymentStatus != first.DeploymentStatus || second.LastAttemptedDeploymentID != first.LastAttemptedDeploymentID ||
+		second.Spec != first.Spec || second.Version != first.Version {
+		t.Fatalf("second cancel changed the environment:\n%+v\nwas\n%+v", second, first)
+	}
+}

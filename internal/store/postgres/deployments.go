@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,6 +73,16 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		e, err := getEnvironment(ctx, tx, d.Account, d.Region, d.EnvironmentName, "FOR UPDATE")
 		if err != nil {
 			return fmt.Errorf("postgres: complete deployment %s: environment: %w", d.ID, err)
+		}
+		if p.Connection != "" && p.Outcome == store.OutcomeSucceeded {
+			// FOR SHARE: a concurrent delete of the connection commits
+			// either before this read (and the success is refused) or
+			// after this transaction.
+			if _, err := getConnection(ctx, tx, p.Region, p.Connection, "FOR SHARE"); errors.Is(err, store.ErrNotFound) {
+				return store.ErrConnectionUnusable
+			} else if err != nil {
+				return err
+			}
 		}
 		e2, d2, remove := store.Finish(e, d, p)
 		out = d2

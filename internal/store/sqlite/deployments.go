@@ -74,6 +74,13 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		if err != nil {
 			return fmt.Errorf("sqlite: complete deployment %s: environment: %w", d.ID, err)
 		}
+		if p.Connection != "" && p.Outcome == store.OutcomeSucceeded {
+			if _, err := getConnection(ctx, tx, p.Region, p.Connection); errors.Is(err, store.ErrNotFound) {
+				return store.ErrConnectionUnusable
+			} else if err != nil {
+				return fmt.Errorf("sqlite: complete deployment %s: %w", d.ID, err)
+			}
+		}
 		e2, d2, remove := store.Finish(e, d, p)
 		if remove {
 			out = d2

@@ -214,6 +214,59 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		wantErr(x.t, "CompleteDeployment of an unknown id", err, store.ErrNotFound)
 	})
 
+	runE(t, h, "SuccessNeedsItsConnection", func(x *esuite) {
+		major := x.publishVersion(true)
+		link := func(name string, id int) (store.Connection, store.Deployment) {
+			c := store.Connection{ID: uid(id), Region: regionA, EnvironmentAccountID: acctE, ManagementAccountID: acctM,
+				EnvironmentName: name, RoleArn: "arn:aws:iam::" + acctE + ":role/r", Status: store.StatusConnected, RequestedAt: at(1), LastModifiedAt: at(1)}
+			if _, _, err := x.s.CreateConnection(x.ctx, store.CreateConnectionParams{Connection: c, ARN: "arn:c:" + name, Quota: bigQuota, Now: at(1)}); err != nil {
+				x.t.Fatal(err)
+			}
+			e, d := x.newEnv(name, major)
+			e.EnvironmentAccountConnectionID, e.EnvironmentAccountID, e.ProtonServiceRoleArn = c.ID, acctE, ""
+			p := x.createParams(e, d)
+			p.Connection = &store.ConnectionLink{ID: c.ID, ManagementAccountID: acctM, EnvironmentAccountID: acctE, EnvironmentName: name}
+			if _, err := x.s.CreateEnvironment(x.ctx, p); err != nil {
+				x.t.Fatalf("CreateEnvironment(%s): %v", name, err)
+			}
+			return c, x.mustLease("w", d.ID)
+		}
+		complete := func(c store.Connection, d store.Deployment, o store.Outcome) (store.Deployment, error) {
+			return x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: "w", Outcome: o,
+				Message: "msg", Outputs: []store.Output{{Key: "a", Value: "1"}}, Now: at(50), ARN: d.TargetArn, Connection: c.ID})
+		}
+
+		// The connection exists: the success commits.
+		c, d := link("dev", 910)
+		if got, err := complete(c, d, store.OutcomeSucceeded); err != nil || got.Status != store.DeploySucceeded {
+			x.t.Fatalf("success through an existing connection: %+v, %v", got, err)
+		}
+
+		// The connection was deleted during the run: the success is refused
+		// and changes nothing, a failure still commits.
+		c, d = link("prod", 920)
+		if _, err := x.s.DeleteConnection(x.ctx, regionA, c.ID, "arn:c:prod", at(40)); err != nil {
+			x.t.Fatal(err)
+		}
+		_, err := complete(c, d, store.OutcomeSucceeded)
+		wantErr(x.t, "success through a deleted connection", err, store.ErrConnectionUnusable)
+		if now := x.dep(d.ID); now.Status != store.DeployInProgress || now.LeaseOwner != "w" || !now.CompletedAt.IsZero() {
+			x.t.Fatalf("deployment after a refused success: %+v", now)
+		}
+		if e := x.env("prod"); e.DeploymentStatus != store.DeployInProgress || e.LastSucceededDeploymentID != "" {
+			x.t.Fatalf("environment after a refused success: %+v", e)
+		}
+		if outs, err := x.s.ListOutputs(x.ctx, regionA, d.ID); err != nil || len(outs) != 0 {
+			x.t.Fatalf("outputs after a refused success: %v, %v", outs, err)
+		}
+		if got, err := complete(c, d, store.OutcomeFailed); err != nil || got.Status != store.DeployFailed {
+			x.t.Fatalf("failure through a deleted connection: %+v, %v", got, err)
+		}
+		if e := x.env("prod"); e.DeploymentStatus != store.DeployFailed {
+			x.t.Fatalf("environment after the failure: %+v", e)
+		}
+	})
+
 	runE(t, h, "TagsNeedTheEnvironment", func(x *esuite) {
 		x.addEnv("dev")
 		tag := store.Tag{Key: "team", Value: "c"}

@@ -25,8 +25,9 @@ import {
   ListTagsForResourceCommand,
   paginateListEnvironmentAccountConnections,
 } from '@aws-sdk/client-proton';
+import { required } from './env.mjs';
 
-const endpoint = process.env.OPENPROTON_ENDPOINT ?? 'http://127.0.0.1:4577';
+const endpoint = required('OPENPROTON_ENDPOINT');
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // A fresh 12-digit account, so that a run never meets another run's data.

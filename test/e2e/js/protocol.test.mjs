@@ -10,7 +10,7 @@
 //
 //   node --test js/protocol.test.mjs
 //
-// PROTO_AUTH selects the suite: "open" (the default) for a server in open
+// PROTO_AUTH selects the suite: "open" for a server in open
 // auth mode; "sigv4" for a server started with --auth sigv4, whose keys come
 // from PROTO_KEY_A, PROTO_SECRET_A, PROTO_KEY_B and PROTO_SECRET_B.
 // OPENPROTON_ENDPOINT names the server.
@@ -26,9 +26,10 @@ import {
   GetEnvironmentAccountConnectionCommand,
   ListEnvironmentAccountConnectionsCommand,
 } from '@aws-sdk/client-proton';
+import { required } from './env.mjs';
 
-const endpoint = process.env.OPENPROTON_ENDPOINT ?? 'http://127.0.0.1:4577';
-const mode = process.env.PROTO_AUTH ?? 'open';
+const endpoint = required('OPENPROTON_ENDPOINT');
+const mode = required('PROTO_AUTH');
 
 const uuidPattern = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 

@@ -2,7 +2,7 @@
 
 Run from test/e2e:  python3 -m unittest -v python/test_connections.py
 Environment:
-  OPENPROTON_ENDPOINT        the server (default http://127.0.0.1:4577)
+  OPENPROTON_ENDPOINT        the server (required)
   OPENPROTON_QUOTA_ENDPOINT  optional server started with a lower connection
                              quota; OPENPROTON_QUOTA gives that quota. Without
                              them the quota test uses OPENPROTON_ENDPOINT and

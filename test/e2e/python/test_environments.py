@@ -412,9 +412,12 @@ class InvalidInput(unittest.TestCase):
         self.unchanged()
 
 
-@unittest.skipUnless(SLOW, "OPENPROTON_SLOW_ENDPOINT is not set")
 class SlowDeployments(unittest.TestCase):
     """Rules that need a deployment to stay in progress for a while."""
+
+    @classmethod
+    def setUpClass(cls):
+        c.required_env("OPENPROTON_SLOW_ENDPOINT")
 
     def test_conflicts_while_in_progress_and_cancel(self):
         acct = fresh_account()

@@ -10,7 +10,7 @@ test/e2e:
 
     python3 -m unittest -v python/test_protocol.py
 
-PROTO_AUTH selects the suite: "open" (the default) runs OpenModeTests
+PROTO_AUTH selects the suite: "open" runs OpenModeTests
 against a server in open auth mode; "sigv4" runs SigV4Tests against a
 server started with --auth sigv4, whose keys come from PROTO_KEY_A,
 PROTO_SECRET_A, PROTO_ACCOUNT_A, PROTO_KEY_B, PROTO_SECRET_B and
@@ -18,6 +18,7 @@ PROTO_ACCOUNT_B. OPENPROTON_ENDPOINT names the server.
 """
 
 import os
+import sys
 import unittest
 
 import boto3
@@ -25,8 +26,12 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-ENDPOINT = os.environ.get("OPENPROTON_ENDPOINT", "http://127.0.0.1:4577")
-MODE = os.environ.get("PROTO_AUTH", "open")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from connhelp import required_env  # noqa: E402
+
+ENDPOINT = required_env("OPENPROTON_ENDPOINT")
+MODE = required_env("PROTO_AUTH")
 REGION = "us-east-1"
 
 UUID_PATTERN = botocore.session.get_session().get_service_model("proton").shape_for(
@@ -75,7 +80,6 @@ class ErrorAsserts(unittest.TestCase):
         self.assertNotIn("nextToken", out)
 
 
-@unittest.skipUnless(MODE == "open", "the server runs in sigv4 mode")
 class OpenModeTests(ErrorAsserts):
     """Against a server in open auth mode."""
 
@@ -162,7 +166,6 @@ class OpenModeTests(ErrorAsserts):
         self.assert_lists_empty(self.client)
 
 
-@unittest.skipUnless(MODE == "sigv4", "the server runs in open mode")
 class SigV4Tests(ErrorAsserts):
     """Against a server started with --auth sigv4 and two keys."""
 

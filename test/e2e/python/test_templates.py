@@ -411,8 +411,8 @@ class TagsAndErrors(unittest.TestCase):
         h.expect_error(self, "ValidationException", raw.list_environment_templates, maxResults=0)
         h.expect_error(self, "ValidationException", c.create_environment_template, name=h.fresh_name(), tags=[{"key": "aws:x", "value": "y"}])
 
-    @unittest.skipUnless(th.QUOTA_ENDPOINT, "needs OPENPROTON_QUOTA_ENDPOINT")
     def test_quotas(self):
+        h.required_env("OPENPROTON_QUOTA_ENDPOINT")
         c = h.client(h.fresh_account(), endpoint=th.QUOTA_ENDPOINT)
         src = th.put_dir(th.env_bundle())
         names = [th.create_env_template(c)["name"]]
