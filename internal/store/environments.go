@@ -320,8 +320,6 @@ var (
 	// ErrVersionUnusable: a VersionLink did not hold when the write
 	// committed.
 	ErrVersionUnusable = errors.New("store: template version is not usable")
-	// ErrLeaseLost: the worker no longer holds the deployment's lease.
-	ErrLeaseLost = errors.New("store: deployment lease lost")
 	// ErrTooManyOutputs: a deployment would hold more outputs than allowed.
 	ErrTooManyOutputs = errors.New("store: too many outputs")
 )

@@ -75,7 +75,7 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 			return fmt.Errorf("sqlite: complete deployment %s: environment: %w", d.ID, err)
 		}
 		if p.Connection != "" && p.Outcome == store.OutcomeSucceeded {
-			if _, err := getConnection(ctx, tx, p.Region, p.Connection); errors.Is(err, store.ErrNotFound) {
+			if _, err := getConnection(ctx, txQ{s, tx}, p.Region, p.Connection); errors.Is(err, store.ErrNotFound) {
 				return store.ErrConnectionUnusable
 			} else if err != nil {
 				return fmt.Errorf("sqlite: complete deployment %s: %w", d.ID, err)
