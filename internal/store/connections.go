@@ -216,6 +216,7 @@ type Store interface {
 	Templates
 	Tags
 	Maintenance
+	Jobs
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

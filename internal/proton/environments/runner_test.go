@@ -48,7 +48,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	files := bundletest.EnvFiles()
-	if _, ok, err := st.LeaseRegistration(ctx, "test", now, time.Minute); err != nil || !ok {
+	if _, ok, err := st.LeaseJob(ctx, store.LeaseJobParams{Owner: "test", Until: now.Add(time.Minute), Now: now,
+		Kinds: []store.JobKind{store.JobRegistration}}); err != nil || !ok {
 		t.Fatalf("lease registration: %v %v", ok, err)
 	}
 	if err := st.FinishRegistration(ctx, store.FinishParams{ID: v.ID, Owner: "test", Status: store.VersionDraft,

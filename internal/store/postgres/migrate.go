@@ -65,12 +65,9 @@ func loadMigrations() ([]migration, error) {
 // leaves the database as it was, because PostgreSQL DDL is transactional.
 // Versions recorded in the database that this binary does not know (written
 // by a newer openproton) are left alone, so that older replicas keep serving
-// during a rolling upgrade; migrations must therefore only add.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
+// during a rolling upgrade; migrations must therefore only add, with the
+// exceptions docs/postgres.md names.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, ms []migration) error {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: begin: %w", err)

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openproton/openproton/internal/store/storetest"
 )
 
 func TestMigrationsAreNumberedAndEmbedded(t *testing.T) {
@@ -138,4 +141,43 @@ func TestOpenWithDataOnlyRole(t *testing.T) {
 	if level != "read committed" {
 		t.Fatalf("statements run at %q, want read committed", level)
 	}
+}
+
+// TestMigrationMovesRegistrationsIntoJobs upgrades a schema at migration
+// 0004 that holds registrations in flight: they become jobs of the queue,
+// and the version columns that the queue replaces are gone.
+func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
+	d := newTestDB(t)
+	schema := d.newSchema(t)
+	ctx := t.Context()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(d.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configurePool(cfg, Options{Schema: schema})
+	old, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := migrate(ctx, old, schema, ms[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, storetest.RegistrationsInFlightSQL()); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s := d.open(t, schema)
+	var n int
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'template_versions' AND column_name IN ('lease_owner', 'due_at_ms', 'attempts')`,
+		schema).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("template_versions keeps %d of the columns the job queue replaces (err %v)", n, err)
+	}
+	storetest.CheckRegistrationsInFlight(t, s)
 }

@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/openproton/openproton/internal/store/storetest"
 )
 
 func TestOpenAppliesMigrationsOnce(t *testing.T) {
@@ -143,4 +146,40 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 			t.Errorf("%s: loadMigrations succeeded", name)
 		}
 	}
+}
+
+// TestMigrationMovesRegistrationsIntoJobs upgrades a file at migration 0004
+// that holds registrations in flight: they become jobs of the queue, and the
+// version columns that the queue replaces are gone.
+func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "openproton.db")
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, err := fileURI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(t.Context(), old, ms[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(t.Context(), storetest.RegistrationsInFlightSQL()); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openFile(t, path)
+	var n int
+	if err := s.reader.QueryRowContext(t.Context(), `SELECT count(*) FROM pragma_table_info('template_versions')
+		WHERE name IN ('lease_owner', 'due_at_ms', 'attempts')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("template_versions keeps %d of the columns the job queue replaces (err %v)", n, err)
+	}
+	storetest.CheckRegistrationsInFlight(t, s)
 }

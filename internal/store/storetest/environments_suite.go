@@ -84,9 +84,10 @@ func (x *esuite) publishVersion(publish bool) string {
 	if err != nil {
 		x.t.Fatalf("CreateTemplateVersion: %v", err)
 	}
-	job, ok, err := x.s.LeaseRegistration(x.ctx, "storetest", at(10_000), time.Minute)
-	if err != nil || !ok || job.Version.ID != v.ID {
-		x.t.Fatalf("LeaseRegistration: ok=%v err=%v", ok, err)
+	job, ok, err := x.s.LeaseJob(x.ctx, store.LeaseJobParams{Owner: "storetest", Until: at(10_000).Add(time.Minute), Now: at(10_000),
+		Kinds: []store.JobKind{store.JobRegistration}})
+	if err != nil || !ok || job.ID != v.ID {
+		x.t.Fatalf("LeaseJob: ok=%v err=%v", ok, err)
 	}
 	if err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: v.ID, Owner: "storetest", Status: store.VersionDraft,
 		Schema: "schema", Bundle: []byte("bundle"), Now: at(x.seq)}); err != nil {
