@@ -55,7 +55,9 @@ func crashRun(t *testing.T, st relStore) {
 	// Short leases, so that the restarted server takes over at once what
 	// the killed one held; attempts enough that no deployment is given up.
 	srv := StartServer(t, append(args, "--quota-environment-account-connections", "1000", "--bundle-dir", bundles,
-		"--provisioner-delay", "20ms", "--deployment-lease", "1s", "--registration-lease", "1s", "--deployment-attempts", "100000")...)
+		"--provisioner-delay", "20ms", "--deployment-lease", "1s", "--registration-lease", "1s", "--deployment-attempts", "100000",
+		// Two turns of rendering must fit in the lease (see --render-timeout).
+		"--render-timeout", "400ms")...)
 	db := storeDB(t, spec)
 	transport := &http.Transport{MaxIdleConnsPerHost: 16, IdleConnTimeout: 30 * time.Second}
 	t.Cleanup(transport.CloseIdleConnections)

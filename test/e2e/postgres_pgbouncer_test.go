@@ -73,7 +73,9 @@ func TestPostgresBehindPgBouncer(t *testing.T) {
 	bouncer := pgbStart(t, db, role, "search_path, default_transaction_isolation")
 	storeURL := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable&default_query_exec_mode=exec&pool_max_conns=4", role, bouncer, strings.TrimPrefix(db.Path, "/"))
 	bundles := t.TempDir()
-	args := []string{"--store", storeURL, "--token-key", "openproton-e2e-pgbouncer-key", "--bundle-dir", bundles, "--provisioner-delay", "100ms"}
+	// Room for the list's connections whichever of accept and reject wins below.
+	args := []string{"--store", storeURL, "--token-key", "openproton-e2e-pgbouncer-key", "--bundle-dir", bundles, "--provisioner-delay", "100ms",
+		"--quota-environment-account-connections", "10"}
 	srvA := connStartServer(t, args...)
 	srvB := connStartServer(t, args...)
 	t.Cleanup(func() { connNo5xx(t, srvA, srvB) })
