@@ -27,7 +27,9 @@ type RetryError struct {
 	Reason error
 }
 
-func (e *RetryError) Error() string { return fmt.Sprintf("retry at %s: %v", e.At.Format(time.RFC3339), e.Reason) }
+func (e *RetryError) Error() string {
+	return fmt.Sprintf("retry at %s: %v", e.At.Format(time.RFC3339), e.Reason)
+}
 func (e *RetryError) Unwrap() error { return e.Reason }
 
 // Handler carries out the jobs of one kind: the family's "what to do and

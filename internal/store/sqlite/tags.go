@@ -18,4 +18,3 @@ func upsertTags(ctx context.Context, tx *sql.Tx, arn string, tags []store.Tag) e
 	}
 	return nil
 }
-
