@@ -61,16 +61,12 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate applies the pending migrations in one transaction. A failure
+// migrate applies the pending migrations of ms in one transaction. A failure
 // leaves the database as it was, because PostgreSQL DDL is transactional.
 // Versions recorded in the database that this binary does not know (written
 // by a newer openproton) are left alone, so that older replicas keep serving
 // during a rolling upgrade; migrations must therefore only add.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, ms []migration) error {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: begin: %w", err)

@@ -70,7 +70,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, schema: opts.Schema, timeout: timeout}
 	s.Store = sqlstore.New(engine{s})
-	if err := migrate(ctx, pool, opts.Schema); err != nil {
+	ms, err := loadMigrations()
+	if err == nil {
+		err = migrate(ctx, pool, opts.Schema, ms)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}

@@ -1,0 +1,2 @@
+-- Reserved for moving template registrations onto the job queue; this
+-- branch leaves it empty.
