@@ -2,6 +2,7 @@ package environments
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -403,5 +404,30 @@ func TestSecondCancelReturnsTheEnvironmentUnchanged(t *testing.T) {
 	if second.DeploymentStatus != first.DeploymentStatus || second.LastAttemptedDeploymentID != first.LastAttemptedDeploymentID ||
 		second.Spec != first.Spec || second.Version != first.Version {
 		t.Fatalf("second cancel changed the environment:\n%+v\nwas\n%+v", second, first)
+	}
+}
+
+// unavailableStore fails every read of an environment, as a store that does
+// not answer does.
+type unavailableStore struct{ *sqlite.Store }
+
+func (unavailableStore) GetEnvironment(context.Context, string, string, string) (store.Environment, error) {
+	return store.Environment{}, errors.New("store unavailable")
+}
+
+func TestAStoreFailureBeforeTheRunLeavesTheDeploymentToALaterAttempt(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	r := f.runner(provision.Emulate{}, runnerOptions{lease: time.Minute, target: unavailableStore{f.st}})
+	if found, err := r.Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	if e := f.get(t, "dev"); e.DeploymentStatus != store.DeployInProgress {
+		t.Fatalf("deployment ended %s (%q) when its environment could not be read; want it left to a later attempt",
+			e.DeploymentStatus, e.DeploymentStatusMessage)
+	}
+	if j, err := f.st.RenewJob(t.Context(), store.JobKey{Region: caller.Region, Kind: store.JobDeployment,
+		ID: f.get(t, "dev").LastAttemptedDeploymentID}, "runner", time.Now().Add(time.Minute)); err != nil || j.Attempts != 1 {
+		t.Fatalf("job after the failed attempt: %+v, %v; want it still leased, to be taken up when the lease runs out", j, err)
 	}
 }
