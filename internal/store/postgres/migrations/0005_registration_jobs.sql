@@ -1,2 +1,2 @@
--- Reserved for moving template registrations onto the job queue; this
--- branch leaves it empty.
+-- Reserved for the migration that moves template registrations onto the job
+-- queue.
