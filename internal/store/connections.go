@@ -213,6 +213,9 @@ type Maintenance interface {
 type Store interface {
 	Connections
 	Environments
+	Deployments
+	Accounts
+	Jobs
 	Templates
 	Tags
 	Maintenance

@@ -154,7 +154,7 @@ func (r *Runner) run(ctx context.Context, job store.Job) {
 	}()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() { r.heartbeat(runCtx, cancel, job, stop) })
+	wg.Go(func() { r.heartbeat(ctx, cancel, job, stop) })
 	err := h.Run(runCtx, job)
 	close(stop)
 	wg.Wait()
@@ -181,7 +181,10 @@ func (r *Runner) run(ctx context.Context, job store.Job) {
 // heartbeat renews the lease at once and then every third of its length
 // until stop closes, and ends the run when the lease is lost or a cancel
 // was asked. The first renewal comes after the run became interruptible, so
-// a cancel that committed between the lease and then is seen at once.
+// a cancel that committed between the lease and then is seen at once. A run
+// told to cancel keeps its lease while it stops (ctx is the runner's, which
+// the cancel leaves alone): stopping safely may take a while, and another
+// worker must not take the job over meanwhile.
 func (r *Runner) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, job store.Job, stop <-chan struct{}) {
 	t := time.NewTicker(r.lease / 3)
 	defer t.Stop()

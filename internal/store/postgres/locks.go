@@ -9,21 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Advisory lock classes: the first key of the two-integer form of
-// pg_advisory_xact_lock, so that locks taken for different purposes never
-// meet. The values are part of the protocol between replicas and versions;
-// never change one.
-const (
-	// lockClassCreateScope serialises connection creates that share an
-	// (account, region) scope: the quota's and the client token's.
-	lockClassCreateScope int32 = 0x4f50_0001
-	// lockClassTags serialises tag writes of one resource.
-	lockClassTags int32 = 0x4f50_0002
-	// lockClassEnvironmentCreate serialises environment creates that share
-	// an (account, region) scope: the quota's and the name's.
-	lockClassEnvironmentCreate int32 = 0x4f50_0010
-)
-
 // lockKey hashes the parts of a scope into the second key. Two scopes that
 // collide merely wait for each other. FNV-1a is computed here rather than
 // with the server's hashtext so the key is the same for every replica and

@@ -61,7 +61,7 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate applies the pending migrations in one transaction. A failure
+// migrate applies the pending migrations of ms in one transaction. A failure
 // leaves the database as it was, because PostgreSQL DDL is transactional.
 // Versions recorded in the database that this binary does not know (written
 // by a newer openproton) are left alone, so that older replicas keep serving

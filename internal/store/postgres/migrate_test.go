@@ -181,3 +181,47 @@ func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 	}
 	storetest.CheckRegistrationsInFlight(t, s)
 }
+
+// TestMigrationMovesDeploymentsInFlightIntoJobs: a database whose deployments
+// kept their queue in their own rows (before migration 6) keeps its work in
+// flight, as jobs, and loses the columns and the index the jobs replace.
+func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
+	d := newTestDB(t)
+	schema := d.newSchema(t)
+	ctx := t.Context()
+	cfg, err := pgxpool.ParseConfig(d.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configurePool(cfg, Options{Schema: schema})
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, pool, schema, ms[:5]); err != nil {
+		t.Fatal(err)
+	}
+	var r rebinder
+	for _, st := range storetest.LegacyDeployments() {
+		if _, err := pool.Exec(ctx, r.of(st.SQL), st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	pool.Close()
+	s := d.open(t, schema)
+	var left int
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
+		AND table_name = 'deployments' AND column_name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`,
+		schema).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("queue columns left in deployments: %d (%v)", left, err)
+	}
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'deployments_queue'`,
+		schema).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the queue index is left: %d (%v)", left, err)
+	}
+	storetest.CheckLegacyDeployments(t, s)
+}

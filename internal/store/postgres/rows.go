@@ -18,30 +18,9 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// connectionColumns is the column list that scanConnection reads, in order.
-const connectionColumns = `id, region, environment_account_id, management_account_id, environment_name,
-	role_arn, codebuild_role_arn, component_role_arn, status, requested_at_ms, last_modified_at_ms`
-
 // scanner is a single row or the current row of a result set.
 type scanner interface {
 	Scan(dest ...any) error
-}
-
-func scanConnection(row scanner) (store.Connection, error) {
-	var (
-		c             store.Connection
-		status        string
-		requested, lm int64
-	)
-	err := row.Scan(&c.ID, &c.Region, &c.EnvironmentAccountID, &c.ManagementAccountID, &c.EnvironmentName,
-		&c.RoleArn, &c.CodebuildRoleArn, &c.ComponentRoleArn, &status, &requested, &lm)
-	if err != nil {
-		return store.Connection{}, err
-	}
-	c.Status = store.ConnectionStatus(status)
-	c.RequestedAt = fromMillis(requested)
-	c.LastModifiedAt = fromMillis(lm)
-	return c, nil
 }
 
 // millis is how every timestamp is stored: Unix milliseconds, the precision

@@ -13,13 +13,8 @@ import (
 // GetConnection implements store.Connections, reading the row packed as
 // list pages are: one column conversion instead of eleven (packed.go).
 func (s *Store) GetConnection(ctx context.Context, region, id string) (store.Connection, error) {
-	return getConnection(ctx, reads{s}, region, id)
-}
-
-// getConnection reads one connection packed, through q.
-func getConnection(ctx context.Context, q sqlstore.Q, region, id string) (store.Connection, error) {
 	var packed string
-	err := q.QueryRow(ctx, `SELECT `+packedConnectionColumn+` FROM connections WHERE region = ? AND id = ?`, region, id).Scan(&packed)
+	err := s.queryRow(ctx, `SELECT `+packedConnectionColumn+` FROM connections WHERE region = ? AND id = ?`, region, id).Scan(&packed)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Connection{}, store.ErrNotFound

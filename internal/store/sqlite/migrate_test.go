@@ -183,3 +183,45 @@ func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 	}
 	storetest.CheckRegistrationsInFlight(t, s)
 }
+
+// TestMigrationMovesDeploymentsInFlightIntoJobs: a database whose deployments
+// kept their queue in their own rows (before migration 6) keeps its work in
+// flight, as jobs, and loses the columns and the index the jobs replace.
+func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "openproton.db")
+	uri, err := fileURI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(ctx, db, ms[:5]); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range storetest.LegacyDeployments() {
+		if _, err := db.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openFile(t, path)
+	defer s.Close()
+	var left int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('deployments')
+		WHERE name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("queue columns left in deployments: %d (%v)", left, err)
+	}
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'deployments_queue'`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the queue index is left: %d (%v)", left, err)
+	}
+	storetest.CheckLegacyDeployments(t, s)
+}

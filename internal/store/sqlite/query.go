@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 )
 
@@ -18,15 +17,6 @@ type queryer interface {
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-// inList returns "col IN (?, ...)" with n placeholders; with none it is
-// false, as membership in an empty set is.
-func inList(col string, n int) string {
-	if n == 0 {
-		return "0"
-	}
-	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
-}
 
 // nullable maps an absent value to NULL, for COALESCE to keep the column.
 func nullable(s *string) any {

@@ -126,9 +126,9 @@ func testRegistration(t *testing.T, h TemplatesHarness) {
 		x.addTemplate(k)
 		v := x.addVersion(k, nil, 1, 0)
 		x.wantLease("a", at(1000), v, 1)
-		err := x.s.RetryJob(x.ctx, jobOf(v), "b", at(1005))
+		err := x.s.RetryJob(x.ctx, registrationJob(v), "b", at(1005))
 		wantErrT(x.t, "RetryJob by another owner", err, store.ErrLeaseLost)
-		if err := x.s.RetryJob(x.ctx, jobOf(v), "a", at(1005)); err != nil {
+		if err := x.s.RetryJob(x.ctx, registrationJob(v), "a", at(1005)); err != nil {
 			x.t.Fatal(err)
 		}
 		err = x.s.FinishRegistration(x.ctx, store.FinishParams{ID: v.ID, Owner: "a", Status: store.VersionDraft, Now: at(1001)})
@@ -156,7 +156,7 @@ func testRegistration(t *testing.T, h TemplatesHarness) {
 		x.wantLease("w", now, sa10, 1)
 		x.wantNoLease("w", now)
 		// Handing 1.0 back for a retry does not let 1.1 overtake it.
-		if err := x.s.RetryJob(x.ctx, jobOf(sa10), "w", now); err != nil {
+		if err := x.s.RetryJob(x.ctx, registrationJob(sa10), "w", now); err != nil {
 			x.t.Fatal(err)
 		}
 		x.wantLease("w", now, sa10, 2)
@@ -180,9 +180,9 @@ func testRegistration(t *testing.T, h TemplatesHarness) {
 		}
 		err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: v.ID, Owner: "a", Status: store.VersionDraft, Bundle: []byte("b"), Now: at(1001)})
 		wantErrT(x.t, "FinishRegistration of a deleted version", err, store.ErrConditionFailed)
-		_, err = x.s.RenewJob(x.ctx, jobOf(v), "a", at(2000))
+		_, err = x.s.RenewJob(x.ctx, registrationJob(v), "a", at(2000))
 		wantErrT(x.t, "RenewJob of a deleted version", err, store.ErrLeaseLost)
-		err = x.s.RetryJob(x.ctx, jobOf(v), "a", at(1001))
+		err = x.s.RetryJob(x.ctx, registrationJob(v), "a", at(1001))
 		wantErrT(x.t, "RetryJob of a deleted version", err, store.ErrLeaseLost)
 		_, err = x.s.GetRegistration(x.ctx, v.ID)
 		wantErrT(x.t, "GetRegistration of a deleted version", err, store.ErrNotFound)
@@ -282,8 +282,8 @@ func testRegistration(t *testing.T, h TemplatesHarness) {
 	})
 }
 
-// jobOf is the key of v's registration job.
-func jobOf(v store.TemplateVersion) store.JobKey {
+// registrationJob is the key of v's registration job.
+func registrationJob(v store.TemplateVersion) store.JobKey {
 	return store.JobKey{Region: v.Region, Kind: store.JobRegistration, ID: v.ID}
 }
 

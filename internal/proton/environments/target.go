@@ -9,15 +9,61 @@ import (
 	"strings"
 
 	"github.com/openproton/openproton/internal/bundle"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/provision"
 	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 )
 
+// target is the deployments.Target of environments.
+type target struct {
+	store     Store
+	templates Templates
+	renderer  render.Renderer
+}
+
+// NewTarget returns what deployments of environments plug into the
+// deployment handler: templates resolves their template versions, renderer
+// renders their files (in rendering processes with the default limits when
+// nil).
+func NewTarget(s Store, t Templates, renderer render.Renderer) deployments.Target {
+	if renderer == nil {
+		renderer = render.NewIsolated(render.Limits{})
+	}
+	return target{store: s, templates: t, renderer: renderer}
+}
+
+// Prepare implements deployments.Target: a customer-managed environment's
+// deployment ends with the spec's values as outputs; any other runs the
+// engine, through the environment's connection when it has one.
+func (r target) Prepare(ctx context.Context, d store.Deployment) (deployments.Run, error) {
+	e, err := r.store.GetEnvironment(ctx, d.Account, d.Region, d.EnvironmentName)
+	if err != nil {
+		return deployments.Run{}, deployments.Unavailable(fmt.Errorf("read environment: %w", err))
+	}
+	if d.Mode == store.ModeCustomerManaged {
+		res, err := customerManagedOutputs(d)
+		return deployments.Run{Result: &res}, err
+	}
+	req, err := r.request(ctx, d, e)
+	run := deployments.Run{Request: req}
+	if d.Mode == store.ModeManaged && e.EnvironmentAccountConnectionID != "" {
+		run.Connection, run.ConnectionGone = e.EnvironmentAccountConnectionID, errConnectionDeleted(e)
+	}
+	return run, err
+}
+
+// errConnectionDeleted is why a deployment of e cannot go on: the
+// environment account deleted e's connection.
+func errConnectionDeleted(e store.Environment) error {
+	return fmt.Errorf("environment account connection %s was deleted; switch the environment to a new connection of environment account %s",
+		e.EnvironmentAccountConnectionID, e.EnvironmentAccountID)
+}
+
 // request builds what the engine needs for a deployment: the rendered
 // infrastructure files of the target version, the inputs, the environment's
-// outputs and the role to provision with. Its errors fail the deployment.
-func (r *Runner) request(ctx context.Context, d store.Deployment, e store.Environment) (provision.Request, error) {
+// outputs and the role to provision with.
+func (r target) request(ctx context.Context, d store.Deployment, e store.Environment) (provision.Request, error) {
 	st := d.TargetState
 	rv, err := r.templates.ResolveEnvironmentTemplateVersion(ctx, d.Account, d.Region, st.TemplateName, st.MajorVersion, st.MinorVersion)
 	if err != nil {
@@ -38,7 +84,7 @@ func (r *Runner) request(ctx context.Context, d store.Deployment, e store.Enviro
 	req := provision.Request{
 		DeploymentID: d.ID,
 		Action:       provision.Deploy,
-		Target: provision.Target{Type: d.TargetResourceType, Name: d.EnvironmentName, ARN: d.TargetArn,
+		Target: provision.Target{Type: string(d.TargetResourceType), Name: d.EnvironmentName, ARN: d.TargetArn,
 			Account: d.Account, Region: d.Region},
 		TemplateName: st.TemplateName, MajorVersion: st.MajorVersion, MinorVersion: st.MinorVersion,
 		Files: files, Spec: st.Spec, Inputs: inputs,

@@ -1,4 +1,6 @@
-package environments
+// Package account applies the rules of a Proton account's own settings and
+// of the summary of its resources.
+package account
 
 import (
 	"context"
@@ -9,9 +11,17 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-// AccountSettings returns the caller's account settings in its region; an
-// account that never set any has none.
-func (s *Service) AccountSettings(ctx context.Context, caller auth.Caller) (store.AccountSettings, error) {
+// Service applies the rules of account settings and the resources summary.
+type Service struct {
+	store store.Accounts
+}
+
+// New returns a Service over s.
+func New(s store.Accounts) *Service { return &Service{store: s} }
+
+// Settings returns the caller's account settings in its region; an account
+// that never set any has none.
+func (s *Service) Settings(ctx context.Context, caller auth.Caller) (store.AccountSettings, error) {
 	a, err := s.store.GetAccountSettings(ctx, caller.Account, caller.Region)
 	if err != nil {
 		return a, family.Internal("get account settings", err)
@@ -19,17 +29,17 @@ func (s *Service) AccountSettings(ctx context.Context, caller auth.Caller) (stor
 	return a, nil
 }
 
-// AccountSettingsInput is an UpdateAccountSettings request; nil members
-// are absent. An empty role clears it.
-type AccountSettingsInput struct {
+// SettingsInput is an UpdateAccountSettings request; nil members are
+// absent. An empty role clears it.
+type SettingsInput struct {
 	PipelineServiceRoleArn               *string
 	PipelineCodebuildRoleArn             *string
 	PipelineProvisioningRepository       *store.RepositoryBranch
 	DeletePipelineProvisioningRepository bool
 }
 
-// UpdateAccountSettings changes the caller's account settings.
-func (s *Service) UpdateAccountSettings(ctx context.Context, caller auth.Caller, in AccountSettingsInput) (store.AccountSettings, error) {
+// UpdateSettings changes the caller's account settings.
+func (s *Service) UpdateSettings(ctx context.Context, caller auth.Caller, in SettingsInput) (store.AccountSettings, error) {
 	if in.DeletePipelineProvisioningRepository && in.PipelineProvisioningRepository != nil {
 		return store.AccountSettings{}, fault.New(fault.Validation,
 			"Give either pipelineProvisioningRepository or deletePipelineProvisioningRepository, not both.")
