@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/openproton/openproton/internal/store/sqlstore"
 )
@@ -65,6 +67,26 @@ func (e engine) InTx(ctx context.Context, _ string, fn func(sqlstore.Q) error) e
 // Each bounds all of fn's statements by one query timeout from its start.
 func (e engine) Each(ctx context.Context, _ string, fn func(sqlstore.Q) error) error {
 	return fn(pgQ{q: e.s.pool, s: e.s, deadline: time.Now().Add(e.s.timeout)})
+}
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// lockKey hashes the parts of a scope into the second key of
+// pg_advisory_xact_lock. Two scopes that collide merely wait for each other.
+// FNV-1a is computed here rather than with the server's hashtext so that the
+// key is the same for every replica and every PostgreSQL version.
+func lockKey(parts ...string) int32 {
+	h := fnv.New32a()
+	for _, p := range parts {
+		_, _ = h.Write([]byte(p))
+		_, _ = h.Write([]byte{0}) // keeps ("ab","c") apart from ("a","bc")
+	}
+	return int32(h.Sum32())
 }
 
 // pgQ runs statements written with ? placeholders on q, each until

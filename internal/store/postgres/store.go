@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -156,6 +155,3 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 	return nil
 }
-
-// isNoRows reports whether a single-row query found nothing.
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

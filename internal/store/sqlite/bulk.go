@@ -34,7 +34,7 @@ func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Conn
 					return nil
 				}
 				_, err := stmt.ExecContext(ctx, c.Region, c.ID, c.EnvironmentAccountID, c.ManagementAccountID, c.EnvironmentName,
-					c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), ms(c.RequestedAt), ms(c.LastModifiedAt))
+					c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), c.RequestedAt.UnixMilli(), c.LastModifiedAt.UnixMilli())
 				if err != nil {
 					return fmt.Errorf("sqlite: bulk load connection %s: %w", c.ID, err)
 				}
