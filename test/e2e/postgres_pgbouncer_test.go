@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -108,7 +109,10 @@ func TestPostgresBehindPgBouncer(t *testing.T) {
 			t.Fatalf("one client token made several connections through the two replicas: %v", ids)
 		}
 	}
-	// Accept and reject racing through the two replicas: exactly one wins.
+	// Accept and reject racing through the two replicas: each is applied
+	// to the state it read or refused as a conflict, so at least one wins;
+	// both win when the accept commits before the reject reads. The
+	// connection ends in the state of the last winner.
 	var accepted, rejected error
 	wg.Go(func() {
 		_, accepted = ma.AcceptEnvironmentAccountConnection(connCtx(t), &proton.AcceptEnvironmentAccountConnectionInput{Id: aws.String(ids[0])})
@@ -117,8 +121,22 @@ func TestPostgresBehindPgBouncer(t *testing.T) {
 		_, rejected = mb.RejectEnvironmentAccountConnection(connCtx(t), &proton.RejectEnvironmentAccountConnectionInput{Id: aws.String(ids[0])})
 	})
 	wg.Wait()
-	if (accepted == nil) == (rejected == nil) {
-		t.Fatalf("racing accept and reject: accept %v, reject %v; want exactly one to succeed", accepted, rejected)
+	var conflict *types.ConflictException
+	for _, err := range []error{accepted, rejected} {
+		if err != nil && !errors.As(err, &conflict) {
+			t.Fatalf("racing accept and reject: accept %v, reject %v; want successes or conflicts", accepted, rejected)
+		}
+	}
+	want := types.EnvironmentAccountConnectionStatusRejected
+	switch {
+	case accepted != nil && rejected != nil:
+		t.Fatalf("racing accept and reject: both refused (accept %v, reject %v)", accepted, rejected)
+	case rejected != nil:
+		want = types.EnvironmentAccountConnectionStatusConnected
+	}
+	got, err := ma.GetEnvironmentAccountConnection(connCtx(t), &proton.GetEnvironmentAccountConnectionInput{Id: aws.String(ids[0])})
+	if err != nil || got.EnvironmentAccountConnection.Status != want {
+		t.Fatalf("after racing accept (%v) and reject (%v): %+v, %v; want %s", accepted, rejected, got, err, want)
 	}
 
 	// Pages of a list, read alternately from the two replicas.
