@@ -21,8 +21,8 @@ func TestMigrationsAreNumberedAndEmbedded(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Fatalf("migration %s has version %d at position %d: versions must run 1, 2, 3, ...", m.name, m.version, i)
+		if m.Version != i+1 {
+			t.Fatalf("migration %s has version %d at position %d: versions must run 1, 2, 3, ...", m.Name, m.Version, i)
 		}
 	}
 }
@@ -68,7 +68,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 			t.Fatalf("schema_migrations holds %v, want each of %d migrations once", got, len(ms))
 		}
 		for i, a := range got {
-			if a.Version != int64(ms[i].version) || a.Count != 1 {
+			if a.Version != int64(ms[i].Version) || a.Count != 1 {
 				t.Fatalf("schema_migrations holds %v, want each of %d migrations once", got, len(ms))
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/openproton/openproton/internal/store/sqlstore"
 	"github.com/openproton/openproton/internal/store/storetest"
 )
 
@@ -39,7 +40,7 @@ func TestOpenAppliesMigrationsOnce(t *testing.T) {
 		return out
 	}
 	before := read(first)
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestMigrateAppliesOnlyNewVersions(t *testing.T) {
 	}
 	apply := func(want int) {
 		t.Helper()
-		ms, err := loadMigrations(fsys, "m")
+		ms, err := sqlstore.LoadMigrations(fsys, "m")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +107,7 @@ func TestMigrateAppliesOnlyNewVersions(t *testing.T) {
 	}
 	// A failing migration leaves nothing behind.
 	fsys["m/0003_c.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE c (x INTEGER);\nINSERT INTO missing VALUES (1);")}
-	ms, err := loadMigrations(fsys, "m")
+	ms, err := sqlstore.LoadMigrations(fsys, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if _, err := s.writer.ExecContext(t.Context(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 		"unnumbered": {"m/a.sql": {}},
 		"duplicate":  {"m/0001_a.sql": {}, "m/0001_b.sql": {}},
 	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
+		if _, err := sqlstore.LoadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: loadMigrations succeeded", name)
 		}
 	}
@@ -153,7 +154,7 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 // version columns that the queue replaces are gone.
 func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "openproton.db")
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}

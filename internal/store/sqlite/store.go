@@ -63,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // statement takes microseconds, so serialising reads costs little, and the
 // one connection is never recycled, since closing it would drop the data.
 func OpenMemory(ctx context.Context) (*Store, error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
