@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 // These tests check that the harness works end to end, briefly and with few

@@ -5,7 +5,7 @@ import (
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
-	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/account"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -23,7 +23,7 @@ func (s *Service) GetAccountSettings(ctx context.Context, _ *api.GetAccountSetti
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Environments.AccountSettings(ctx, caller)
+	a, err := s.Account.Settings(ctx, caller)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Service) UpdateAccountSettings(ctx context.Context, in *api.UpdateAccou
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.Environments.UpdateAccountSettings(ctx, caller, environments.AccountSettingsInput{
+	a, err := s.Account.UpdateSettings(ctx, caller, account.SettingsInput{
 		PipelineServiceRoleArn:               in.PipelineServiceRoleArn,
 		PipelineCodebuildRoleArn:             in.PipelineCodebuildRoleArn,
 		PipelineProvisioningRepository:       repositoryIn(in.PipelineProvisioningRepository),
@@ -69,7 +69,7 @@ func (s *Service) GetResourcesSummary(ctx context.Context, _ *api.GetResourcesSu
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Environments.ResourceCounts(ctx, caller)
+	c, err := s.Account.ResourceCounts(ctx, caller)
 	if err != nil {
 		return nil, err
 	}

@@ -58,17 +58,16 @@ func environmentRows() []store.Environment {
 func deploymentRows() []store.Deployment {
 	full := store.Deployment{
 		ID: "d2", Account: "111122223333", Region: "us-east-1", EnvironmentName: "prod",
-		TargetArn: "arn:aws:proton:us-east-1:111122223333:environment/prod", TargetResourceType: "ENVIRONMENT",
+		TargetArn: "arn:aws:proton:us-east-1:111122223333:environment/prod", TargetResourceType: store.TargetEnvironment, TargetKey: "prod",
 		TargetResourceCreatedAt: at(1), Action: store.ActionDeploy, Mode: store.ModeManaged,
 		Status: store.DeployFailed, StatusMessage: "boom", CreatedAt: at(2), LastModifiedAt: at(3), CompletedAt: at(4),
 		PreviousAttemptedID: "d1", PreviousSucceededID: "d0",
 		InitialState: &store.TemplateState{TemplateName: "vpc", MajorVersion: "1", MinorVersion: "1", Spec: "old", Inputs: "{}"},
 		TargetState:  store.TemplateState{TemplateName: "vpc", MajorVersion: "1", MinorVersion: "2", Spec: "new", Inputs: "{}"},
-		Queued:       true, LeaseOwner: "w", LeaseExpiresAt: at(5), Attempts: 2,
 	}
 	sparse := store.Deployment{
 		ID: "d0", Account: "111122223333", Region: "us-east-1", EnvironmentName: "dev",
-		TargetArn: "arn:aws:proton:us-east-1:111122223333:environment/dev", TargetResourceType: "ENVIRONMENT",
+		TargetArn: "arn:aws:proton:us-east-1:111122223333:environment/dev", TargetResourceType: store.TargetEnvironment, TargetKey: "dev",
 		TargetResourceCreatedAt: at(1), Action: store.ActionDeploy, Status: store.DeployInProgress,
 		CreatedAt: at(1), LastModifiedAt: at(1),
 		TargetState: store.TemplateState{TemplateName: "vpc", MajorVersion: "1", MinorVersion: "0"},

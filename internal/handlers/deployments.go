@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/openproton/openproton/internal/api"
-	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -40,7 +40,7 @@ type deploymentValues struct {
 
 // deploymentOf is the answer form of *d; ListDeployments answers its Summary.
 func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
-	a.arn = environments.DeploymentARN(*d)
+	a.arn = deployments.ARN(*d)
 	return api.Deployment{
 		Arn:                       &a.arn,
 		CompletedAt:               stampOrNil(&a.times[0], d.CompletedAt),
@@ -55,7 +55,7 @@ func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
 		LastSucceededDeploymentId: opt(&d.PreviousSucceededID),
 		TargetArn:                 opt(&d.TargetArn),
 		TargetResourceCreatedAt:   stamp(&a.times[3], d.TargetResourceCreatedAt),
-		TargetResourceType:        opt(&d.TargetResourceType),
+		TargetResourceType:        opt((*string)(&d.TargetResourceType)),
 		TargetState:               stateOf(&d.TargetState, &a.states[1]),
 	}
 }
@@ -66,7 +66,7 @@ func (s *Service) GetDeployment(ctx context.Context, in *api.GetDeploymentInput)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.Environments.GetDeployment(ctx, caller, str(in.Id), environments.DeploymentFilter{
+	d, err := s.Deployments.Get(ctx, caller, str(in.Id), deployments.Filter{
 		EnvironmentName: str(in.EnvironmentName), ServiceName: str(in.ServiceName),
 		ServiceInstanceName: str(in.ServiceInstanceName), ComponentName: str(in.ComponentName),
 	})
@@ -82,8 +82,8 @@ func (s *Service) ListDeployments(ctx context.Context, in *api.ListDeploymentsIn
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Environments.ListDeployments(ctx, caller, environments.ListDeploymentsInput{
-		DeploymentFilter: environments.DeploymentFilter{
+	rows, next, err := s.Deployments.List(ctx, caller, deployments.ListInput{
+		Filter: deployments.Filter{
 			EnvironmentName: str(in.EnvironmentName), ServiceName: str(in.ServiceName),
 			ServiceInstanceName: str(in.ServiceInstanceName), ComponentName: str(in.ComponentName),
 		},
@@ -101,7 +101,7 @@ func (s *Service) DeleteDeployment(ctx context.Context, in *api.DeleteDeployment
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.Environments.DeleteDeployment(ctx, caller, str(in.Id))
+	d, err := s.Deployments.Delete(ctx, caller, str(in.Id))
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,9 @@ import (
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/proton/account"
 	"github.com/openproton/openproton/internal/proton/connections"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/proton/templates"
@@ -15,7 +17,9 @@ import (
 // Service is the Proton API, backed by the domain services.
 type Service struct {
 	api.UnimplementedService
+	Account      *account.Service
 	Connections  *connections.Service
+	Deployments  *deployments.Service
 	Environments *environments.Service
 	Tagging      *tagging.Service
 	Templates    *templates.Service

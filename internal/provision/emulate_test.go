@@ -58,9 +58,10 @@ func TestEmulateWaitsAndStops(t *testing.T) {
 		t.Fatalf("Run: %v, %v after %s", res, err, time.Since(start))
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(ErrCancelled)
+	stop := errors.New("asked to stop")
+	cancel(stop)
 	_, err = Emulate{Delay: time.Hour}.Run(ctx, Request{Action: Deploy})
-	if !errors.Is(err, ErrCancelled) {
+	if !errors.Is(err, stop) {
 		t.Fatalf("cancelled Run: %v", err)
 	}
 }

@@ -1,9 +1,6 @@
 package provision
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Action is what a request asks of the engine.
 type Action string
@@ -89,6 +86,3 @@ type Engine interface {
 	Name() string
 	Run(ctx context.Context, req Request) (Result, error)
 }
-
-// ErrCancelled is the cause a worker gives when a user cancels a deployment.
-var ErrCancelled = errors.New("User initiated cancellation.")

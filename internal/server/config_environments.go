@@ -42,15 +42,6 @@ func (c Config) validateEnvironments() error {
 	case c.RenderProcesses < 1 || c.RenderProcesses > 256:
 		return bad("render-processes", "%d: between 1 and 256", c.RenderProcesses)
 	}
-	// A deployment renders before its lease is first renewed, after waiting
-	// for the renderings ahead of it: all of that must end within the lease,
-	// or another worker would take the deployment over meanwhile.
-	turns := (c.DeploymentWorkers + c.RenderProcesses - 1) / c.RenderProcesses
-	if time.Duration(turns)*c.RenderTimeout >= c.DeploymentLease {
-		return bad("render-timeout", "%s: a deployment renders before its lease is first renewed, and may wait for the renderings of the other workers "+
-			"(--deployment-workers %d over --render-processes %d: %d turns of up to %s), which must end within --deployment-lease (%s)",
-			c.RenderTimeout, c.DeploymentWorkers, c.RenderProcesses, turns, c.RenderTimeout, c.DeploymentLease)
-	}
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/openproton/openproton/internal/awsjson"
 	"github.com/openproton/openproton/internal/handlers"
 	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/account"
 	"github.com/openproton/openproton/internal/proton/connections"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/tagging"
@@ -44,7 +45,7 @@ type Server struct {
 	handler http.Handler
 	// registrations runs template version registrations while serving.
 	registrations *worker.Loop
-	// deployments carries out environment deployments while serving.
+	// deployments carries out deployments while serving.
 	deployments *worker.Loop
 }
 
@@ -81,9 +82,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	envs, deployments := newEnvironments(cfg, st, tmpl, pages, log)
+	envs, deps, deployments := newEnvironments(cfg, st, tmpl, pages, log)
 	svc := &handlers.Service{
+		Account:      account.New(st),
 		Connections:  conns,
+		Deployments:  deps,
 		Environments: envs,
 		Templates:    tmpl,
 		Tagging: tagging.New(st, pages, map[string]tagging.Owner{

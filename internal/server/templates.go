@@ -27,7 +27,7 @@ const registrationWorkers = 2
 const registrationPoll = time.Second
 
 // newTemplates wires the templates family: the service and the loop that
-// registers versions, which wakes when a version is created.
+// runs registration jobs, which wakes when a version is created.
 func newTemplates(ctx context.Context, cfg Config, st store.Store, pages *pagetoken.Codec, log *slog.Logger) (*templates.Service, *worker.Loop, error) {
 	src, err := bundleSource(ctx, cfg)
 	if err != nil {
@@ -36,7 +36,7 @@ func newTemplates(ctx context.Context, cfg Config, st store.Store, pages *pageto
 	reg := templates.NewRegistrar(st, src, templates.RegistrarOptions{
 		Owner: worker.NewOwnerID(), Lease: cfg.RegistrationLease, Delay: cfg.TestRegistrationDelay, Log: log,
 	})
-	loop := worker.New("template-registration", registrationPoll, log, reg.Step)
+	loop := worker.New("template-registration", registrationPoll, log, reg.Runner(st).Step)
 	svc := templates.New(st, pages, templates.Options{
 		TemplateQuota: cfg.TemplateQuota, VersionQuota: cfg.TemplateVersionQuota, Wake: loop.Wake,
 	})

@@ -213,9 +213,13 @@ type Maintenance interface {
 type Store interface {
 	Connections
 	Environments
+	Deployments
+	Accounts
+	Jobs
 	Templates
 	Tags
 	Maintenance
+	Jobs
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

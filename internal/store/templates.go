@@ -21,8 +21,8 @@ const (
 type VersionStatus string
 
 // The states of a template version. A version is created
-// REGISTRATION_IN_PROGRESS; its registration job moves it to DRAFT or
-// REGISTRATION_FAILED; a user publishes a DRAFT.
+// REGISTRATION_IN_PROGRESS with its registration job; the job moves it to
+// DRAFT or REGISTRATION_FAILED and ends; a user publishes a DRAFT.
 const (
 	VersionRegistering VersionStatus = "REGISTRATION_IN_PROGRESS"
 	VersionFailed      VersionStatus = "REGISTRATION_FAILED"
@@ -85,8 +85,8 @@ type CompatibleTemplate struct {
 	Major int64
 }
 
-// TemplateVersion is a stored template version. It is also the version's
-// registration job while its status is REGISTRATION_IN_PROGRESS.
+// TemplateVersion is a stored template version. While its status is
+// REGISTRATION_IN_PROGRESS, a job of the queue (Jobs) registers it.
 type TemplateVersion struct {
 	VersionKey
 	// ID is unique among all versions ever created (a random UUID), so that a
@@ -177,7 +177,10 @@ type ListVersionsQuery struct {
 type UpdateVersionParams struct {
 	Key         VersionKey
 	Description *string
-	// Status, when set, applies only if the current status is in From.
+	// Status, when set, applies only if the current status is in From, and
+	// neither it nor the current status is REGISTRATION_IN_PROGRESS: a
+	// version leaves that status only through its registration job, and
+	// never returns to it.
 	Status                         *VersionStatus
 	From                           []VersionStatus
 	CompatibleEnvironmentTemplates *[]CompatibleTemplate
@@ -197,19 +200,17 @@ type DeleteVersionParams struct {
 	Now   time.Time
 }
 
-// Registration is a leased registration job.
+// Registration is what a registration job works on.
 type Registration struct {
 	Version TemplateVersion
 	// Provisioning is the template's provisioning (see Template).
 	Provisioning string
-	// Attempts counts the leases of this job, this one included.
-	Attempts int
 }
 
 // FinishParams is the input of Templates.FinishRegistration.
 type FinishParams struct {
-	ID     string
-	Owner  string
+	ID     string        // the version's, which its job shares
+	Owner  string        // the job's lease owner
 	Status VersionStatus // DRAFT or REGISTRATION_FAILED
 	// Message becomes the statusMessage ("" clears it).
 	Message string
@@ -236,8 +237,12 @@ var ErrNoSuchMajor = errors.New("store: no such major version")
 // ErrVersionsRemain: a template cannot be deleted while it has versions.
 var ErrVersionsRemain = errors.New("store: template has versions")
 
-// Templates stores environment and service templates, their versions, and
-// the versions' registration jobs.
+// Templates stores environment and service templates and their versions.
+// A version's registration is a job of the queue (Jobs, kind REGISTRATION,
+// the version's ID): CreateTemplateVersion queues it, FinishRegistration and
+// DeleteTemplateVersion end it. Its serial key is the template's account,
+// region, kind, name and major, its Seq the minor, so that the minors of a
+// major register in order and each is compared with every earlier minor.
 //
 // Every write is one transaction. On PostgreSQL, every write that changes
 // the versions of a template (create, update, delete, but not the
@@ -286,8 +291,8 @@ type Templates interface {
 	// by name (byte order). A Limit of 0 or less returns nothing.
 	ListTemplates(ctx context.Context, q ListTemplatesQuery) ([]Template, error)
 
-	// CreateTemplateVersion stores a new REGISTRATION_IN_PROGRESS version,
-	// which is also its registration job, due at once. In one transaction:
+	// CreateTemplateVersion stores a new REGISTRATION_IN_PROGRESS version
+	// and queues its registration job, due at p.Now. In one transaction:
 	//  1. With p.Token: a live token (ExpiresAt after p.Now) of another
 	//     fingerprint fails with ErrIdempotencyMismatch; of the same
 	//     fingerprint, it returns the version it created (looked up by ID, as
@@ -301,8 +306,9 @@ type Templates interface {
 	//     version (else ErrNoSuchMajor) and the new one is
 	//     major.(highest minor + 1). A deleted version's number is reused
 	//     only if no higher one exists.
-	//  5. Inserts the version and its tags (under p.ARN(number)) and records
-	//     the token pointing at the version's ID.
+	//  5. Inserts the version, its tags (under p.ARN(number)) and its
+	//     registration job, and records the token pointing at the version's
+	//     ID.
 	// Concurrent creates of one template get distinct numbers; concurrent
 	// calls with one token create one version.
 	CreateTemplateVersion(ctx context.Context, p CreateVersionParams) (v TemplateVersion, replayed bool, err error)
@@ -321,7 +327,7 @@ type Templates interface {
 	// UpdateTemplateVersion changes the given fields and sets LastModifiedAt
 	// to p.Now, atomically. Failures: ErrNotFound; ErrConditionFailed
 	// together with the version as it is now, when p.Status is set and the
-	// current status is not in p.From.
+	// status may not change (see UpdateVersionParams.Status).
 	UpdateTemplateVersion(ctx context.Context, p UpdateVersionParams) (TemplateVersion, error)
 
 	// DeleteTemplateVersion removes a version, its bundle and the tags stored
@@ -334,8 +340,9 @@ type Templates interface {
 	//     *VersionInUseError naming one);
 	//  3. p.Allow permits it (else p.Allow's error).
 	// It returns the version as it was. A version in any status may be
-	// deleted; a registration job whose version is deleted ends without
-	// effect (FinishRegistration fails with ErrConditionFailed).
+	// deleted; its registration job goes with it, and its worker's
+	// FinishRegistration fails with ErrConditionFailed, RenewJob and
+	// RetryJob with ErrLeaseLost.
 	DeleteTemplateVersion(ctx context.Context, p DeleteVersionParams) (TemplateVersion, error)
 
 	// TemplateDeletedAt returns when this server last deleted the template
@@ -346,30 +353,20 @@ type Templates interface {
 	// PurgeTemplateTombstones removes tombstones of deletions before before.
 	PurgeTemplateTombstones(ctx context.Context, before time.Time) error
 
-	// LeaseRegistration takes one due registration job for owner until
-	// now+lease: a REGISTRATION_IN_PROGRESS version whose previous lease (if
-	// any) has expired and whose retry time has come, and for which no
-	// earlier minor of the same major is still REGISTRATION_IN_PROGRESS (so
-	// that minors register in order and each is compared with every earlier
-	// minor). The earliest due job goes first. It increments the job's
-	// attempts. ok is false when no job is due. Several processes may lease
-	// at once (on PostgreSQL, FOR UPDATE SKIP LOCKED): a job is leased by one
-	// owner at a time.
-	LeaseRegistration(ctx context.Context, owner string, now time.Time, lease time.Duration) (job Registration, ok bool, err error)
+	// GetRegistration returns the version whose ID is id (its job's ID),
+	// with its template's provisioning, or ErrNotFound.
+	GetRegistration(ctx context.Context, id string) (Registration, error)
 
 	// RegisteredSchemas returns the schemas of the DRAFT and PUBLISHED
 	// versions of k's template and major whose minor is lower than k's,
 	// ordered by minor.
 	RegisteredSchemas(ctx context.Context, k VersionKey) ([]TemplateVersion, error)
 
-	// FinishRegistration ends a job: the version becomes p.Status with
-	// p.Message (and, for DRAFT, p.Schema and p.Bundle), LastModifiedAt
-	// p.Now, only if it is still REGISTRATION_IN_PROGRESS and leased by
-	// p.Owner (even if the lease has run out, as long as no one else took
-	// it). Otherwise ErrConditionFailed, and nothing changes.
+	// FinishRegistration ends a registration job: the version becomes
+	// p.Status with p.Message (and, for DRAFT, p.Schema and p.Bundle),
+	// LastModifiedAt p.Now, and its job is deleted, only if the version is
+	// still REGISTRATION_IN_PROGRESS and p.Owner holds the job's lease (even
+	// if it has run out, as long as no one else took it). Otherwise
+	// ErrConditionFailed, and nothing changes.
 	FinishRegistration(ctx context.Context, p FinishParams) error
-
-	// RetryRegistration releases owner's lease of the job id and makes the job
-	// due again at dueAt, under the same condition as FinishRegistration.
-	RetryRegistration(ctx context.Context, id, owner string, dueAt time.Time) error
 }

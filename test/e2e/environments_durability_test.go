@@ -7,7 +7,10 @@ package e2e
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,7 +91,8 @@ func envWithArg(args []string, flag, value string) []string {
 // themselves, creates an environment, kills the server once a worker holds
 // the deployment (its lease, read from the store), restarts it with
 // restartArgs changed and returns the environment once its deployment
-// ended, and how often the deployment was taken up.
+// ended, and how often the deployment was taken up (the attempt that the
+// restarted server's log gives for the end).
 func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) (*types.Environment, int) {
 	bundles := t.TempDir()
 	spec := "sqlite:" + filepath.Join(t.TempDir(), "openproton.db")
@@ -115,11 +119,33 @@ func envKillDuringDeployment(t *testing.T, flag, value string, extra ...string) 
 	srv.args = envWithArg(srv.args, flag, value)
 	srv.start(t)
 	env := envWaitTerminal(t, c, "crash", 60*time.Second)
-	var attempts int
-	if err := db.QueryRowContext(ctx, `SELECT attempts FROM deployments WHERE id = $1`, id).Scan(&attempts); err != nil {
-		t.Fatalf("read the attempts of deployment %s: %v", id, err)
+	return env, envEndedAtAttempt(t, srv, id)
+}
+
+// envEndedAtAttempt returns the attempt at which the server ended deployment
+// id, from its log line "deployment ended". The job that counted the
+// attempts goes with the end of the deployment, so the log is what tells.
+func envEndedAtAttempt(t *testing.T, srv *Server, id string) int {
+	t.Helper()
+	attempt := regexp.MustCompile(` attempt=(\d+)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, line := range scanLines(srv.Logs()) {
+			if !strings.Contains(line, `msg="deployment ended"`) || !strings.Contains(line, " deployment="+id+" ") {
+				continue
+			}
+			m := attempt.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("the line that ended deployment %s gives no attempt: %s", id, line)
+			}
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server logged no end of deployment %s:\n%s", id, srv.Logs())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return env, attempts
 }
 
 // TestEnvironmentDeploymentSurvivesKill: after a kill -9 the restarted

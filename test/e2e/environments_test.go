@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 // Settings of the second server of the suite, whose deployments stay in

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/aws/aws-sdk-go-v2/service/proton/types"
 	"github.com/jackc/pgx/v5"
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 // TestPostgresBehindPgBouncer follows the PgBouncer recipe of

@@ -27,7 +27,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 const (

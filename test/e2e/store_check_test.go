@@ -117,9 +117,9 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 	return orphans
 }
 
-// storeWaitLeased waits until a worker holds deployment id (a lease owner
-// is set and the deployment was leased at least once), read from the store
-// itself: the API does not show leases. It fails the test after within.
+// storeWaitLeased waits until a worker holds deployment id (its job has a
+// lease owner and was leased at least once), read from the store itself:
+// the API does not show leases. It fails the test after within.
 func storeWaitLeased(t testing.TB, db *sql.DB, id string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -127,7 +127,7 @@ func storeWaitLeased(t testing.TB, db *sql.DB, id string, within time.Duration) 
 		var owner string
 		var attempts int
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := db.QueryRowContext(ctx, `SELECT lease_owner, attempts FROM deployments WHERE id = $1`, id).Scan(&owner, &attempts)
+		err := db.QueryRowContext(ctx, `SELECT lease_owner, attempts FROM jobs WHERE kind = 'DEPLOYMENT' AND id = $1`, id).Scan(&owner, &attempts)
 		cancel()
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("read the lease of deployment %s: %v", id, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/aws/aws-sdk-go-v2/service/proton/types"
 	"github.com/openproton/openproton/internal/bundle/bundletest"
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 // TestTemplatesReplicasShareRegistrations runs two replicas on one

@@ -173,7 +173,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 	d := s.newDeployment(e, store.ActionDeploy, nil, e.TemplateState, now)
 	e.LastAttemptedDeploymentID = d.ID
 	created, err := s.store.CreateEnvironment(ctx, store.CreateEnvironmentParams{
-		Environment: e, Deployment: d, Tags: in.Tags, ARN: ARN(e), Connection: conn, Quota: s.quota,
+		Environment: e, Deployment: d, Queue: queued(e.Mode), Tags: in.Tags, ARN: ARN(e), Connection: conn, Quota: s.quota,
 		Template: store.VersionLink{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion},
 	})
 	switch {
@@ -189,8 +189,8 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 	case err != nil:
 		return store.Environment{}, family.Internal("create environment", err)
 	}
-	if d.Queued {
-		s.wake()
+	if queued(e.Mode) {
+		s.deployments.Queued()
 	}
 	return created, nil
 }
@@ -219,7 +219,8 @@ func (s *Service) newDeployment(e store.Environment, action store.DeploymentActi
 		Region:                  e.Region,
 		EnvironmentName:         e.Name,
 		TargetArn:               ARN(e),
-		TargetResourceType:      "ENVIRONMENT",
+		TargetResourceType:      store.TargetEnvironment,
+		TargetKey:               e.Name,
 		TargetResourceCreatedAt: e.CreatedAt,
 		Action:                  action,
 		Mode:                    e.Mode,
@@ -230,7 +231,9 @@ func (s *Service) newDeployment(e store.Environment, action store.DeploymentActi
 		PreviousSucceededID:     e.LastSucceededDeploymentID,
 		InitialState:            initial,
 		TargetState:             target,
-		// Self-managed deployments wait for a notification, not a worker.
-		Queued: e.Mode != store.ModeSelfManaged,
 	}
 }
+
+// queued reports whether a worker carries out the deployments of an
+// environment in mode m: self-managed ones wait for a notification instead.
+func queued(m store.ProvisioningMode) bool { return m != store.ModeSelfManaged }

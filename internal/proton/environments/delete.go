@@ -46,13 +46,13 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 	next.Modified = true
 	next.DeploymentStatus, next.DeploymentStatusMessage = store.DeleteInProgress, ""
 	next.LastAttemptedDeploymentID, next.LastDeploymentAttemptedAt = d.ID, now
-	p.Environment, p.Deployment = next, &d
+	p.Environment, p.Deployment, p.Queue = next, &d, queued(e.Mode)
 	out, err := s.store.UpdateEnvironment(ctx, p)
 	if err := updateFault(e, err); err != nil {
 		return store.Environment{}, false, err
 	}
-	if d.Queued {
-		s.wake()
+	if p.Queue {
+		s.deployments.Queued()
 	}
 	return out, true, nil
 }
@@ -100,7 +100,7 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	if d.InitialState == nil {
 		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s creates environment %s; only a deployment of an UpdateEnvironment can be cancelled.", d.ID, name)
 	}
-	d, err = s.store.CancelDeployment(ctx, e.Region, d.ID, s.clock())
+	d, err = s.deployments.Cancel(ctx, e.Region, d.ID, s.clock())
 	switch {
 	case errors.Is(err, store.ErrConditionFailed):
 		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s of environment %s is %s and can no longer be cancelled.", d.ID, name, d.Status)
@@ -109,7 +109,5 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	case err != nil:
 		return store.Environment{}, family.Internal("cancel deployment", err)
 	}
-	s.interrupt(d.ID)
-	s.wake()
 	return s.load(ctx, caller, name)
 }

@@ -1,6 +1,5 @@
-// Package environments applies the rules of Proton environments, their
-// deployments, outputs and provisioned resources, account settings and the
-// resources summary.
+// Package environments applies the rules of Proton environments and of
+// their deployments, outputs and provisioned resources.
 //
 // An environment lives in its management account (the caller of
 // CreateEnvironment). It is provisioned in one of three modes, fixed at
@@ -12,9 +11,8 @@
 // provisioning CUSTOMER_MANAGED: the spec's values become the outputs).
 //
 // Every create, deploying update and delete records a deployment in the
-// same transaction as the change. A deployment is also the job that carries
-// it out: Runner leases queued deployments from the store, runs the engine
-// while renewing its lease, and completes the deployment in a transaction
-// that checks the lease. A crashed worker's lease expires and another
-// worker takes the job over; after too many attempts it fails.
+// same transaction as the change, with its job in the store's job queue
+// unless the environment is self-managed. The deployments package carries
+// the jobs out; NewTarget is what environments plug into it: the rendered
+// request of a deployment, and the connection its success depends on.
 package environments

@@ -51,7 +51,7 @@ func TestNotifyChangesOnlyInFlightSelfManagedDeployments(t *testing.T) {
 	empty := ""
 
 	managedRunning := f.create(t, "running")
-	r := f.runner(provision.Emulate{}, RunnerOptions{})
+	r := f.runner(provision.Emulate{}, runnerOptions{})
 	managedDone := f.create(t, "done")
 	for range 2 {
 		if found, err := r.Step(t.Context()); !found || err != nil {

@@ -2,6 +2,7 @@ package environments
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,18 +11,24 @@ import (
 	"github.com/openproton/openproton/internal/bundle/bundletest"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/templates"
 	"github.com/openproton/openproton/internal/provision"
+	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/store/sqlite"
+	"github.com/openproton/openproton/internal/worker"
 )
 
 var caller = auth.Caller{Account: "111111111111", Region: "us-east-1", Partition: "aws"}
 
 type fixture struct {
-	st   *sqlite.Store
-	svc  *Service
-	tmpl *templates.Service
+	st    *sqlite.Store
+	svc   *Service
+	tmpl  *templates.Service
+	pages *pagetoken.Codec
+	// running is the latest runner, which a cancel interrupts.
+	running *worker.Runner
 }
 
 // newFixture opens a memory store holding a published version 1.0 of
@@ -48,7 +55,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	files := bundletest.EnvFiles()
-	if _, ok, err := st.LeaseRegistration(ctx, "test", now, time.Minute); err != nil || !ok {
+	if _, ok, err := st.LeaseJob(ctx, store.LeaseJobParams{Owner: "test", Until: now.Add(time.Minute), Now: now,
+		Kinds: []store.JobKind{store.JobRegistration}}); err != nil || !ok {
 		t.Fatalf("lease registration: %v %v", ok, err)
 	}
 	if err := st.FinishRegistration(ctx, store.FinishParams{ID: v.ID, Owner: "test", Status: store.VersionDraft,
@@ -64,17 +72,41 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := templates.New(st, pages, templates.Options{})
-	return &fixture{st: st, tmpl: tmpl, svc: New(st, tmpl, pages, Options{})}
+	f := &fixture{st: st, tmpl: templates.New(st, pages, templates.Options{}), pages: pages}
+	f.svc = f.service(st)
+	return f
 }
 
-func (f *fixture) runner(engine provision.Engine, o RunnerOptions) *Runner {
-	if o.Owner == "" {
-		o.Owner = "runner"
+// service returns the environments service over st, whose cancels
+// interrupt the fixture's latest runner.
+func (f *fixture) service(st Store) *Service {
+	deps := deployments.New(st, f.pages, deployments.Options{Interrupt: func(k store.JobKey, cause error) {
+		if f.running != nil {
+			f.running.Interrupt(k, cause)
+		}
+	}})
+	return New(st, f.tmpl, deps, f.pages, Options{})
+}
+
+// runnerOptions configure a runner of the fixture's deployments.
+type runnerOptions struct {
+	lease       time.Duration
+	maxAttempts int
+	renderer    render.Renderer
+	target      Store // the store the environments target reads; the fixture's when nil
+}
+
+// runner returns a runner of deployment jobs with engine, as the server
+// wires it.
+func (f *fixture) runner(engine provision.Engine, o runnerOptions) *worker.Runner {
+	if o.target == nil {
+		o.target = f.st
 	}
-	r := NewRunner(f.st, f.tmpl, engine, o)
-	f.svc.interrupt = r.Interrupt
-	return r
+	h := deployments.NewHandler(f.st, engine, map[store.TargetType]deployments.Target{
+		store.TargetEnvironment: NewTarget(o.target, f.tmpl, o.renderer)}, deployments.HandlerOptions{})
+	f.running = worker.NewRunner(f.st, map[store.JobKind]worker.Handler{store.JobDeployment: h},
+		worker.RunnerOptions{Owner: "runner", Lease: o.lease, MaxAttempts: o.maxAttempts})
+	return f.running
 }
 
 func (f *fixture) create(t *testing.T, name string) store.Environment {
@@ -99,7 +131,7 @@ func (f *fixture) get(t *testing.T, name string) store.Environment {
 func TestRunnerDeploysAndRecordsOutputs(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
-	r := f.runner(provision.Emulate{}, RunnerOptions{})
+	r := f.runner(provision.Emulate{}, runnerOptions{})
 	if found, err := r.Step(t.Context()); !found || err != nil {
 		t.Fatalf("Step: %v %v", found, err)
 	}
@@ -129,10 +161,10 @@ func TestRunnerGivesUpAfterMaxAttempts(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
 	// A worker that died: it leased the deployment with a lease that ran out.
-	if _, ok, err := f.st.LeaseDeployment(t.Context(), store.LeaseParams{Owner: "dead", Until: time.Now().Add(-time.Second), Now: time.Now()}); !ok || err != nil {
+	if _, ok, err := f.st.LeaseJob(t.Context(), store.LeaseJobParams{Owner: "dead", Until: time.Now().Add(-time.Second), Now: time.Now()}); !ok || err != nil {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
-	r := f.runner(provision.Emulate{}, RunnerOptions{MaxAttempts: 1})
+	r := f.runner(provision.Emulate{}, runnerOptions{maxAttempts: 1})
 	if found, err := r.Step(t.Context()); !found || err != nil {
 		t.Fatalf("Step: %v %v", found, err)
 	}
@@ -145,7 +177,7 @@ func TestRunnerGivesUpAfterMaxAttempts(t *testing.T) {
 func TestRunnerReleasesItsLeaseOnShutdown(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
-	r := f.runner(provision.Emulate{Delay: time.Hour}, RunnerOptions{})
+	r := f.runner(provision.Emulate{Delay: time.Hour}, runnerOptions{})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -155,19 +187,19 @@ func TestRunnerReleasesItsLeaseOnShutdown(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	cancel()
 	<-done
-	d, ok, err := f.st.LeaseDeployment(t.Context(), store.LeaseParams{Owner: "next", Until: time.Now().Add(time.Minute), Now: time.Now()})
+	j, ok, err := f.st.LeaseJob(t.Context(), store.LeaseJobParams{Owner: "next", Until: time.Now().Add(time.Minute), Now: time.Now()})
 	if err != nil || !ok {
 		t.Fatalf("the deployment was not free at once after the shutdown: %v %v", ok, err)
 	}
-	if d.Attempts != 1 || d.Status != store.DeployInProgress {
-		t.Fatalf("deployment after release: attempts %d, status %s", d.Attempts, d.Status)
+	if d, err := f.st.GetDeployment(t.Context(), j.Region, j.ID); j.Attempts != 1 || err != nil || d.Status != store.DeployInProgress {
+		t.Fatalf("deployment after release: attempts %d, status %s (%v)", j.Attempts, d.Status, err)
 	}
 }
 
 func TestCancelStopsARunningUpdate(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
-	fast := f.runner(provision.Emulate{}, RunnerOptions{})
+	fast := f.runner(provision.Emulate{}, runnerOptions{})
 	if _, err := fast.Step(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +212,7 @@ func TestCancelStopsARunningUpdate(t *testing.T) {
 	if !fault.Is(err, fault.Conflict) {
 		t.Fatalf("update while in progress: %v", err)
 	}
-	slow := f.runner(provision.Emulate{Delay: time.Hour}, RunnerOptions{})
+	slow := f.runner(provision.Emulate{Delay: time.Hour}, runnerOptions{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -197,7 +229,7 @@ func TestCancelStopsARunningUpdate(t *testing.T) {
 		t.Fatal("the running deployment did not stop")
 	}
 	e = f.get(t, "dev")
-	if e.DeploymentStatus != store.DeployCancelled || e.Spec != before.Spec || e.DeploymentStatusMessage != provision.ErrCancelled.Error() {
+	if e.DeploymentStatus != store.DeployCancelled || e.Spec != before.Spec || e.DeploymentStatusMessage != worker.ErrCancelRequested.Error() {
 		t.Fatalf("after cancel: %s %q spec %q", e.DeploymentStatus, e.DeploymentStatusMessage, e.Spec)
 	}
 }
@@ -221,7 +253,7 @@ func newUpdating(t *testing.T, name string) *fixture {
 	t.Helper()
 	f := newFixture(t)
 	f.create(t, name)
-	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
+	if _, err := f.runner(provision.Emulate{}, runnerOptions{}).Step(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
@@ -243,8 +275,7 @@ func TestCancelBeforeTheRunStarts(t *testing.T) {
 			t.Errorf("Cancel: %v", err)
 		}
 	}}
-	r := NewRunner(st, f.tmpl, provision.Emulate{Delay: time.Hour}, RunnerOptions{Owner: "runner"})
-	f.svc.interrupt = r.Interrupt
+	r := f.runner(provision.Emulate{Delay: time.Hour}, runnerOptions{target: st})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -263,7 +294,7 @@ func TestCancelBeforeTheRunStarts(t *testing.T) {
 func TestUpdateDeploymentTypeRules(t *testing.T) {
 	f := newFixture(t)
 	f.create(t, "dev")
-	if _, err := f.runner(provision.Emulate{}, RunnerOptions{}).Step(t.Context()); err != nil {
+	if _, err := f.runner(provision.Emulate{}, runnerOptions{}).Step(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	one, two, spec := "1", "2", "proton: EnvironmentSpec\nspec: {}\n"
@@ -309,13 +340,8 @@ func (s goneStore) CancelDeployment(ctx context.Context, region, id string, now 
 
 func TestCancelOfAnEnvironmentDeletedMeanwhile(t *testing.T) {
 	f := newUpdating(t, "dev")
-	pages, err := pagetoken.New(pagetoken.NewRandomKey())
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, st := range []goneStore{{Store: f.st, getGone: true}, {Store: f.st, cancelGone: true}} {
-		svc := New(st, f.tmpl, pages, Options{})
-		_, err := svc.Cancel(t.Context(), caller, "dev")
+		_, err := f.service(st).Cancel(t.Context(), caller, "dev")
 		if !fault.Is(err, fault.NotFound) {
 			t.Errorf("cancel while the environment is deleted (deployment read gone %v, cancel gone %v): %v, want ResourceNotFoundException",
 				st.getGone, st.cancelGone, err)
@@ -354,7 +380,7 @@ func TestConnectionDeletedDuringTheRunFailsTheDeployment(t *testing.T) {
 			t.Errorf("DeleteConnection: %v", err)
 		}
 	}}
-	if found, err := f.runner(engine, RunnerOptions{}).Step(ctx); !found || err != nil {
+	if found, err := f.runner(engine, runnerOptions{}).Step(ctx); !found || err != nil {
 		t.Fatalf("Step: %v %v", found, err)
 	}
 	e := f.get(t, "dev")
@@ -379,5 +405,30 @@ func TestSecondCancelReturnsTheEnvironmentUnchanged(t *testing.T) {
 	if second.DeploymentStatus != first.DeploymentStatus || second.LastAttemptedDeploymentID != first.LastAttemptedDeploymentID ||
 		second.Spec != first.Spec || second.Version != first.Version {
 		t.Fatalf("second cancel changed the environment:\n%+v\nwas\n%+v", second, first)
+	}
+}
+
+// unavailableStore fails every read of an environment, as a store that does
+// not answer does.
+type unavailableStore struct{ *sqlite.Store }
+
+func (unavailableStore) GetEnvironment(context.Context, string, string, string) (store.Environment, error) {
+	return store.Environment{}, errors.New("store unavailable")
+}
+
+func TestAStoreFailureBeforeTheRunLeavesTheDeploymentToALaterAttempt(t *testing.T) {
+	f := newFixture(t)
+	f.create(t, "dev")
+	r := f.runner(provision.Emulate{}, runnerOptions{lease: time.Minute, target: unavailableStore{f.st}})
+	if found, err := r.Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	if e := f.get(t, "dev"); e.DeploymentStatus != store.DeployInProgress {
+		t.Fatalf("deployment ended %s (%q) when its environment could not be read; want it left to a later attempt",
+			e.DeploymentStatus, e.DeploymentStatusMessage)
+	}
+	if j, err := f.st.RenewJob(t.Context(), store.JobKey{Region: caller.Region, Kind: store.JobDeployment,
+		ID: f.get(t, "dev").LastAttemptedDeploymentID}, "runner", time.Now().Add(time.Minute)); err != nil || j.Attempts != 1 {
+		t.Fatalf("job after the failed attempt: %+v, %v; want it still leased, to be taken up when the lease runs out", j, err)
 	}
 }

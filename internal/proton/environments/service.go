@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
-	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/templates"
 	"github.com/openproton/openproton/internal/render"
@@ -20,9 +20,6 @@ import (
 
 // ResourceType is the resource part's prefix in an environment's ARN.
 const ResourceType = "environment"
-
-// DeploymentResourceType is the resource part's prefix in a deployment's ARN.
-const DeploymentResourceType = "deployment"
 
 // Defaults of the rules that a deployment of openproton may configure.
 const (
@@ -41,21 +38,21 @@ type Templates interface {
 // Store is what the environments family needs from the store.
 type Store interface {
 	store.Environments
+	store.Deployments
 	GetConnection(ctx context.Context, region, id string) (store.Connection, error)
 }
 
 // Service applies the rules of environments and their deployments.
 type Service struct {
-	store      Store
-	templates  Templates
-	pages      *pagetoken.Codec
-	clock      func() time.Time // see family.Clock
-	newID      func() string
-	quota      int
-	tokenTTL   time.Duration
-	maxOutputs int
-	wake       func()
-	interrupt  func(deploymentID string)
+	store       Store
+	templates   Templates
+	deployments *deployments.Service
+	pages       *pagetoken.Codec
+	clock       func() time.Time // see family.Clock
+	newID       func() string
+	quota       int
+	tokenTTL    time.Duration
+	maxOutputs  int
 }
 
 // Options configure a Service; zero fields take the defaults.
@@ -65,16 +62,11 @@ type Options struct {
 	MaxOutputs int           // outputs one deployment may hold
 	Now        func() time.Time
 	NewID      func() string // deployment ids (lowercase UUIDs)
-	// Wake is called after a write that queued a deployment, so that a
-	// worker picks it up at once.
-	Wake func()
-	// Interrupt is called after a deployment was asked to cancel, so that
-	// a worker of this process running it stops at once.
-	Interrupt func(deploymentID string)
 }
 
-// New returns a Service over s, resolving template versions with t.
-func New(s Store, t Templates, pages *pagetoken.Codec, o Options) *Service {
+// New returns a Service over s, resolving template versions with t and
+// handing deployments to d.
+func New(s Store, t Templates, d *deployments.Service, pages *pagetoken.Codec, o Options) *Service {
 	if o.Quota <= 0 {
 		o.Quota = DefaultQuota
 	}
@@ -84,24 +76,13 @@ func New(s Store, t Templates, pages *pagetoken.Codec, o Options) *Service {
 	if o.MaxOutputs <= 0 {
 		o.MaxOutputs = DefaultMaxOutputs
 	}
-	if o.Wake == nil {
-		o.Wake = func() {}
-	}
-	if o.Interrupt == nil {
-		o.Interrupt = func(string) {}
-	}
-	return &Service{store: s, templates: t, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID), quota: o.Quota,
-		tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs, wake: o.Wake, interrupt: o.Interrupt}
+	return &Service{store: s, templates: t, deployments: d, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID),
+		quota: o.Quota, tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs}
 }
 
 // ARN returns the ARN of an environment: it lives in its management account.
 func ARN(e store.Environment) string {
 	return arn.New(e.Region, e.Account, ResourceType+"/"+e.Name).String()
-}
-
-// DeploymentARN returns the ARN of a deployment.
-func DeploymentARN(d store.Deployment) string {
-	return arn.New(d.Region, d.Account, DeploymentResourceType+"/"+d.ID).String()
 }
 
 // RepositoryARN returns the ARN of a linked repository; the provider is
@@ -120,9 +101,7 @@ func lower(s string) string {
 	return string(b)
 }
 
-func notFound(name string) error {
-	return fault.New(fault.NotFound, "Environment %s was not found.", name)
-}
+func notFound(name string) error { return family.NotFound("Environment", name) }
 
 // load returns the caller's environment.
 func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {

@@ -92,15 +92,15 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 		d := s.newDeployment(e, store.ActionDeploy, &initial, next.TemplateState, now)
 		next.DeploymentStatus, next.DeploymentStatusMessage = store.DeployInProgress, ""
 		next.LastAttemptedDeploymentID, next.LastDeploymentAttemptedAt = d.ID, now
-		p.Environment, p.Deployment = next, &d
+		p.Environment, p.Deployment, p.Queue = next, &d, queued(e.Mode)
 		p.Template = &store.VersionLink{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
 	}
 	out, err := s.store.UpdateEnvironment(ctx, p)
 	if err := updateFault(e, err); err != nil {
 		return store.Environment{}, err
 	}
-	if p.Deployment != nil && p.Deployment.Queued {
-		s.wake()
+	if p.Queue {
+		s.deployments.Queued()
 	}
 	return out, nil
 }

@@ -25,7 +25,7 @@ func (f *fixture) register(t *testing.T, name, major string, data []byte, publis
 		t.Fatalf("CreateVersion: %v", err)
 	}
 	reg := templates.NewRegistrar(f.st, bundleSource{data}, templates.RegistrarOptions{Owner: "test"})
-	if found, err := reg.Step(t.Context()); !found || err != nil {
+	if found, err := reg.Runner(f.st).Step(t.Context()); !found || err != nil {
 		t.Fatalf("register: %v %v", found, err)
 	}
 	if publish {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openproton/openproton/internal/fault"
 )
 
 // Clock returns a clock reading now (time.Now when nil) as the store keeps
@@ -29,4 +31,11 @@ func IDs(newID func() string) func() string {
 // the protocol layer answers it as an internal failure.
 func Internal(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// NotFound is the ResourceNotFoundException of a resource that does not
+// exist, or that the caller may not see: noun names its kind
+// ("Environment", "Deployment").
+func NotFound(noun, name string) error {
+	return fault.New(fault.NotFound, "%s %s was not found.", noun, name)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/store/sqlite"
+	"github.com/openproton/openproton/internal/worker"
 )
 
 // envBundle is the sample environment bundle with its schema replaced.
@@ -32,14 +34,23 @@ func goodEnvBundle(t testing.TB) []byte {
 }
 
 // fakeSource serves bundles from memory; fail transient errors come first.
+// onFetch, when set, runs once before the next fetch.
 type fakeSource struct {
 	mu      sync.Mutex
 	objects map[string][]byte
 	fail    int
 	calls   int
+	onFetch func()
 }
 
 func (f *fakeSource) Fetch(ctx context.Context, bucket, key string) ([]byte, error) {
+	f.mu.Lock()
+	hook := f.onFetch
+	f.onFetch = nil
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
@@ -55,13 +66,15 @@ func (f *fakeSource) Fetch(ctx context.Context, bucket, key string) ([]byte, err
 }
 
 // fixture is a templates Service and Registrar over an in-memory store, with
-// a clock the test moves.
+// a clock the test moves, and the runner of the Registrar's jobs.
 type fixture struct {
 	t      *testing.T
 	ctx    context.Context
 	st     store.Store
 	svc    *Service
 	reg    *Registrar
+	runner *worker.Runner
+	logs   *logBuffer
 	src    *fakeSource
 	mu     sync.Mutex
 	now    time.Time
@@ -98,14 +111,50 @@ func newFixtureOn(t *testing.T, st store.Store) *fixture {
 	f := &fixture{t: t, ctx: t.Context(), st: st, src: &fakeSource{objects: map[string][]byte{}},
 		now:    time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
 		caller: auth.Caller{Account: "111111111111", Region: "us-east-1", Partition: "aws"}}
-	clock := func() time.Time {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		return f.now
-	}
+	clock := f.clock
 	f.svc = New(st, pages, Options{Now: clock, Wake: func() { f.woken++ }})
-	f.reg = NewRegistrar(st, f.src, RegistrarOptions{Owner: "test-owner", Now: clock})
+	f.logs = &logBuffer{}
+	f.reg = NewRegistrar(st, f.src, RegistrarOptions{Owner: "test-owner", Now: clock,
+		Log: slog.New(slog.NewTextHandler(f.logs, nil))})
+	f.runner = f.reg.Runner(st)
 	return f
+}
+
+// logBuffer collects a log for the test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// lease takes the due registration job as owner would, for the fixture's
+// lease time.
+func (f *fixture) lease(owner string) store.Job {
+	f.t.Helper()
+	now := f.clock()
+	job, ok, err := f.st.LeaseJob(f.ctx, store.LeaseJobParams{Owner: owner, Until: now.Add(DefaultLease), Now: now,
+		Kinds: []store.JobKind{store.JobRegistration}})
+	if err != nil || !ok {
+		f.t.Fatalf("lease as %s: ok=%v err=%v", owner, ok, err)
+	}
+	return job
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
 }
 
 func (f *fixture) advance(d time.Duration) {
@@ -118,9 +167,9 @@ func (f *fixture) advance(d time.Duration) {
 func (f *fixture) drain() {
 	f.t.Helper()
 	for range 1000 {
-		found, err := f.reg.Step(f.ctx)
+		found, err := f.runner.Step(f.ctx)
 		if err != nil {
-			f.t.Fatalf("Registrar.Step: %v", err)
+			f.t.Fatalf("Runner.Step: %v", err)
 		}
 		if !found {
 			return

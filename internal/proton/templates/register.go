@@ -22,9 +22,9 @@ const (
 	maxRetryDelay = time.Minute
 )
 
-// Registrar runs registration jobs: it fetches a version's bundle, checks
-// it and finishes the version as DRAFT or REGISTRATION_FAILED. Its Step is
-// meant for a worker.Loop.
+// Registrar carries out registration jobs (a worker.Handler): it fetches a
+// version's bundle, checks it and finishes the version as DRAFT or
+// REGISTRATION_FAILED. Runner gives the worker.Runner that leases its jobs.
 type Registrar struct {
 	store       Store
 	source      bundle.Source
@@ -35,6 +35,8 @@ type Registrar struct {
 	clock       func() time.Time // see family.Clock
 	log         *slog.Logger
 }
+
+var _ worker.Handler = (*Registrar)(nil)
 
 // RegistrarOptions configure a Registrar; zero fields take the defaults.
 type RegistrarOptions struct {
@@ -63,13 +65,13 @@ func NewRegistrar(s Store, src bundle.Source, o RegistrarOptions) *Registrar {
 		delay: o.Delay, clock: family.Clock(o.Now), log: o.Log}
 }
 
-// Step leases one due job and runs it. It reports whether it found one.
-func (r *Registrar) Step(ctx context.Context) (bool, error) {
-	job, ok, err := r.store.LeaseRegistration(ctx, r.owner, r.clock(), r.lease)
-	if err != nil || !ok {
-		return false, err
-	}
-	return true, r.run(ctx, job)
+// Runner returns the runner of registration jobs from jobs, with this
+// Registrar's owner, lease, attempts and clock; its Step is meant for a
+// worker.Loop.
+func (r *Registrar) Runner(jobs store.Jobs) *worker.Runner {
+	return worker.NewRunner(jobs, map[store.JobKind]worker.Handler{store.JobRegistration: r}, worker.RunnerOptions{
+		Owner: r.owner, Lease: r.lease, MaxAttempts: r.maxAttempts, Log: r.log, Now: r.clock,
+	})
 }
 
 // outcome is how a job ends: finished (DRAFT or REGISTRATION_FAILED) or
@@ -86,54 +88,69 @@ func failed(format string, args ...any) outcome {
 	return outcome{status: store.VersionFailed, message: fmt.Sprintf(format, args...)}
 }
 
-func (r *Registrar) run(ctx context.Context, job store.Registration) error {
-	v := job.Version
-	r.log.Info("template registration started", "version", describe(v), "attempt", job.Attempts)
-	o := r.attempt(ctx, job)
+// Run implements worker.Handler: one attempt at registering the job's
+// version.
+func (r *Registrar) Run(ctx context.Context, job store.Job) error {
+	reg, err := r.store.GetRegistration(ctx, job.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted, and its job with it
+	}
+	if err != nil {
+		return err
+	}
+	r.log.Info("template registration started", "version", describe(reg.Version), "attempt", job.Attempts)
+	o := r.attempt(ctx, reg, job.Attempts)
 	if ctx.Err() != nil {
-		// The process is stopping: hand the job back so that the next
-		// process (or another replica) takes it at once instead of waiting
-		// for the lease to run out.
-		rctx, cancel := worker.Detached(ctx, worker.ReleaseTimeout)
-		defer cancel()
-		if err := r.store.RetryRegistration(rctx, v.ID, r.owner, r.clock()); err != nil && !errors.Is(err, store.ErrConditionFailed) {
-			r.log.Warn("could not release a template registration; it resumes when its lease expires", "version", describe(v), "error", err)
-		}
+		// Stopping, or the job was taken over: the runner hands it back or
+		// lets it go.
+		return context.Cause(ctx)
+	}
+	if o.status == "" {
+		return &worker.RetryError{At: r.clock().Add(o.retryIn), Reason: errors.New(o.message)}
+	}
+	return r.finish(ctx, job, reg.Version, o)
+}
+
+// Abandon implements worker.Handler: earlier attempts ended without a
+// result, such as a process that stopped while holding the job; the
+// registration fails rather than loop forever.
+func (r *Registrar) Abandon(ctx context.Context, job store.Job, attempts int) error {
+	reg, err := r.store.GetRegistration(ctx, job.ID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
-	var err error
-	if o.status == "" {
-		err = r.store.RetryRegistration(ctx, v.ID, r.owner, r.clock().Add(o.retryIn))
-		r.log.Warn("template bundle fetch failed; will retry", "version", describe(v), "attempt", job.Attempts, "retry_in", o.retryIn.String(), "error", o.message)
-	} else {
-		err = r.store.FinishRegistration(ctx, store.FinishParams{ID: v.ID, Owner: r.owner, Status: o.status,
-			Message: o.message, Schema: o.schema, Bundle: o.bundle, Now: r.clock()})
-		if err == nil {
-			r.log.Info("template version registered", "version", describe(v), "status", string(o.status), "message", o.message)
-		}
+	if err != nil {
+		return err
 	}
-	if errors.Is(err, store.ErrConditionFailed) {
+	v := reg.Version
+	return r.finish(ctx, job, v, failed("Registration did not complete after %d attempts to read the template bundle s3://%s/%s.",
+		attempts, v.SourceBucket, v.SourceKey))
+}
+
+// finish ends the job with the outcome o.
+func (r *Registrar) finish(ctx context.Context, job store.Job, v store.TemplateVersion, o outcome) error {
+	err := r.store.FinishRegistration(ctx, store.FinishParams{ID: v.ID, Owner: job.LeaseOwner, Status: o.status,
+		Message: o.message, Schema: o.schema, Bundle: o.bundle, Now: r.clock()})
+	switch {
+	case errors.Is(err, store.ErrConditionFailed):
 		// Deleted meanwhile, or taken over after this process's lease ran
 		// out: the job is someone else's now.
 		r.log.Info("template registration ended elsewhere", "version", describe(v))
 		return nil
+	case err != nil:
+		return err
 	}
-	return err
+	r.log.Info("template version registered", "version", describe(v), "status", string(o.status), "message", o.message)
+	return nil
 }
 
 func describe(v store.TemplateVersion) string {
 	return fmt.Sprintf("%s/%s/%s %s:%s", v.Account, v.Region, resourceType(v.Kind), v.Name, Number(v.VersionNumber))
 }
 
-// attempt runs one try of a job.
-func (r *Registrar) attempt(ctx context.Context, job store.Registration) (o outcome) {
+// attempt runs the attempts-th try of a job.
+func (r *Registrar) attempt(ctx context.Context, job store.Registration, attempts int) (o outcome) {
 	v := job.Version
-	object := "s3://" + v.SourceBucket + "/" + v.SourceKey
-	if job.Attempts > r.maxAttempts {
-		// Earlier attempts ended without a result, such as a process that
-		// stopped while holding the job: give up rather than loop forever.
-		return failed("Registration did not complete after %d attempts to read the template bundle %s.", r.maxAttempts, object)
-	}
 	if r.delay > 0 {
 		t := time.NewTimer(r.delay)
 		select {
@@ -152,17 +169,21 @@ func (r *Registrar) attempt(ctx context.Context, job store.Registration) (o outc
 		return outcome{}
 	case errors.As(err, &p):
 		return failed("%s", p.Msg)
-	case err != nil && job.Attempts >= r.maxAttempts:
-		return failed("Could not read the template bundle %s after %d attempts: %v", object, job.Attempts, err)
+	case err != nil && attempts >= r.maxAttempts:
+		return failed("Could not read the template bundle s3://%s/%s after %d attempts: %v", v.SourceBucket, v.SourceKey, attempts, err)
 	case err != nil:
-		return outcome{message: err.Error(), retryIn: min(time.Second<<job.Attempts, maxRetryDelay)}
+		return outcome{message: err.Error(), retryIn: retryIn(attempts)}
 	}
-	return r.check(ctx, job, data)
+	return r.check(ctx, job, data, attempts)
 }
+
+// retryIn is the wait before the next of attempts tries: it doubles with
+// each, up to maxRetryDelay.
+func retryIn(attempts int) time.Duration { return min(time.Second<<attempts, maxRetryDelay) }
 
 // check reads a fetched bundle and compares its schema with the earlier
 // registered minors of its major.
-func (r *Registrar) check(ctx context.Context, job store.Registration, data []byte) (o outcome) {
+func (r *Registrar) check(ctx context.Context, job store.Registration, data []byte, attempts int) (o outcome) {
 	v := job.Version
 	defer func() {
 		// No bundle may bring the server down: a panic in reading one is a
@@ -192,7 +213,7 @@ func (r *Registrar) check(ctx context.Context, job store.Registration, data []by
 	earlier, err := r.store.RegisteredSchemas(ctx, v.VersionKey)
 	if err != nil {
 		// The store is unavailable: try again later.
-		return outcome{message: err.Error(), retryIn: min(time.Second<<job.Attempts, maxRetryDelay)}
+		return outcome{message: err.Error(), retryIn: retryIn(attempts)}
 	}
 	for _, e := range earlier {
 		older, err := bundle.ParseSchema(e.Schema, kind)

@@ -3,12 +3,15 @@ package templates
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openproton/openproton/internal/bundle/bundletest"
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/worker"
 )
 
 const env = store.EnvironmentTemplate
@@ -177,6 +180,24 @@ func TestTransientFetchErrorsRetryThenSucceed(t *testing.T) {
 	}
 }
 
+// TestTransientFetchErrorAsksForARetry: the handler leaves the version in
+// progress and asks its runner to hand the job back until the backoff is
+// over.
+func TestTransientFetchErrorAsksForARetry(t *testing.T) {
+	f := newFixture(t)
+	f.createTemplate(env, "web")
+	f.src.fail = 1
+	if _, err := f.svc.CreateVersion(f.ctx, f.caller, CreateVersionInput{Kind: env, TemplateName: "web", Bucket: "bundles", Key: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	err := f.reg.Run(f.ctx, f.lease("test-owner"))
+	var retry *worker.RetryError
+	if !errors.As(err, &retry) || !retry.At.Equal(f.clock().Add(2*time.Second)) || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("Run after a transient fetch error: %v, want a retry in 2s", err)
+	}
+	wantStatus(t, f.get(env, "web", 1, 0), store.VersionRegistering)
+}
+
 func TestTransientFetchErrorsGiveUpWithAClearMessage(t *testing.T) {
 	f := newFixture(t)
 	f.createTemplate(env, "web")
@@ -202,10 +223,8 @@ func TestJobAbandonedTooOftenFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Processes that lease the job and stop without a word, as a crash does.
-	for i := range DefaultMaxAttempts {
-		if _, ok, err := f.st.LeaseRegistration(f.ctx, "crashed", f.now, DefaultLease); err != nil || !ok {
-			t.Fatalf("lease %d: ok=%v err=%v", i, ok, err)
-		}
+	for range DefaultMaxAttempts {
+		f.lease("crashed")
 		f.advance(DefaultLease)
 	}
 	f.drain()
@@ -222,9 +241,7 @@ func TestExpiredLeaseIsTakenOverAndCompleted(t *testing.T) {
 	if _, err := f.svc.CreateVersion(f.ctx, f.caller, CreateVersionInput{Kind: env, TemplateName: "web", Bucket: "bundles", Key: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := f.st.LeaseRegistration(f.ctx, "crashed", f.now, DefaultLease); err != nil || !ok {
-		t.Fatalf("lease: ok=%v err=%v", ok, err)
-	}
+	f.lease("crashed")
 	f.drain()
 	wantStatus(t, f.get(env, "web", 1, 0), store.VersionRegistering)
 	f.advance(DefaultLease)
@@ -240,39 +257,74 @@ func TestStoppingHandsTheJobBack(t *testing.T) {
 	if _, err := f.svc.CreateVersion(f.ctx, f.caller, CreateVersionInput{Kind: env, TemplateName: "web", Bucket: "bundles", Key: "a"}); err != nil {
 		t.Fatal(err)
 	}
-	job, ok, err := f.st.LeaseRegistration(f.ctx, "test-owner", f.now, DefaultLease)
-	if err != nil || !ok {
-		t.Fatalf("lease: ok=%v err=%v", ok, err)
-	}
 	// The job is held by the delay when the process stops.
 	ctx, cancel := context.WithCancel(f.ctx)
 	done := make(chan error, 1)
-	go func() { done <- f.reg.run(ctx, job) }()
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("run after cancel: %v", err)
+	go func() {
+		_, err := f.runner.Step(ctx)
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(f.logs.String(), "template registration started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the registration did not start:\n%s", f.logs)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	// Released: due at once, without waiting for the lease to run out.
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a step stopped while it ran a job: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the registration did not stop with its process")
+	}
+	if f.src.calls != 0 {
+		t.Fatalf("fetched %d times while stopping", f.src.calls)
+	}
+	// Handed back: due at once, without waiting for the lease to run out,
+	// and that attempt does not count.
 	f.reg.delay = 0
 	f.drain()
 	wantStatus(t, f.get(env, "web", 1, 0), store.VersionDraft)
+	if n := strings.Count(f.logs.String(), "attempt=1"); n != 2 {
+		t.Fatalf("%d runs logged attempt=1, want both:\n%s", n, f.logs)
+	}
 }
 
+// TestDeletedWhileRegisteringEndsQuietly deletes a version once before its
+// job runs and once while it runs: either way the job ends without effect
+// or error.
 func TestDeletedWhileRegisteringEndsQuietly(t *testing.T) {
 	f := newFixture(t)
 	f.createTemplate(env, "web")
 	f.put("a", goodEnvBundle(t))
-	if _, err := f.svc.CreateVersion(f.ctx, f.caller, CreateVersionInput{Kind: env, TemplateName: "web", Bucket: "bundles", Key: "a"}); err != nil {
-		t.Fatal(err)
+	for _, during := range []bool{false, true} {
+		v, err := f.svc.CreateVersion(f.ctx, f.caller, CreateVersionInput{Kind: env, TemplateName: "web", Bucket: "bundles", Key: "a"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		del := func() {
+			if _, _, err := f.svc.DeleteVersion(f.ctx, f.caller, env, "web", fmt.Sprint(v.Major), fmt.Sprint(v.Minor)); err != nil {
+				t.Error(err)
+			}
+		}
+		job := f.lease("test-owner")
+		if during {
+			f.src.onFetch = del
+		} else {
+			del()
+		}
+		if err := f.reg.Run(f.ctx, job); err != nil {
+			t.Fatalf("running the job of a deleted version (deleted while it ran: %v): %v", during, err)
+		}
+		if _, err := f.st.GetTemplateVersion(f.ctx, v.VersionKey, false); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the deleted version came back: %v", err)
+		}
+		f.drain()
 	}
-	job, ok, err := f.st.LeaseRegistration(f.ctx, "test-owner", f.now, DefaultLease)
-	if err != nil || !ok {
-		t.Fatalf("lease: ok=%v err=%v", ok, err)
-	}
-	if _, _, err := f.svc.DeleteVersion(f.ctx, f.caller, env, "web", "1", "0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.reg.run(f.ctx, job); err != nil {
-		t.Fatalf("finishing a deleted version's job: %v", err)
+	if !strings.Contains(f.logs.String(), "template registration ended elsewhere") || f.src.calls != 1 {
+		t.Fatalf("fetched %d times; log:\n%s", f.src.calls, f.logs)
 	}
 }

@@ -26,7 +26,7 @@ func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Conn
 			return nil, nil
 		}
 		return []any{c.ID, c.Region, c.EnvironmentAccountID, c.ManagementAccountID, c.EnvironmentName,
-			c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), millis(c.RequestedAt), millis(c.LastModifiedAt)}, nil
+			c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), c.RequestedAt.UnixMilli(), c.LastModifiedAt.UnixMilli()}, nil
 	}))
 	if err != nil {
 		return int(n), fmt.Errorf("postgres: bulk load connections: %w", err)

@@ -4,18 +4,23 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
+// migrationFiles holds the schema, one numbered file per migration
+// (sqlstore.Migration).
+//
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// loadMigrations returns the embedded migrations in version order.
+func loadMigrations() ([]sqlstore.Migration, error) {
+	return sqlstore.LoadMigrations(migrationFiles, "migrations")
+}
 
 // migrationLockKey is the pg_advisory_xact_lock key that serialises
 // migrations. It is one constant for every schema and database so that all
@@ -24,53 +29,13 @@ var migrationFiles embed.FS
 // key space, which never meets the two-integer keys of lockClass*.
 const migrationLockKey int64 = 0x6f70656e70726f74 // "openprot"
 
-// migration is one embedded schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations returns the embedded migrations in version order. Files are
-// named NNNN_description.sql; the number is the version.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("postgres: read migrations: %w", err)
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %q is not named NNNN_description.sql", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("postgres: migrations %q and %q share version %d", other, name, v)
-		}
-		seen[v] = name
-		body, err := migrationFiles.ReadFile(path.Join("migrations", name))
-		if err != nil {
-			return nil, fmt.Errorf("postgres: read migration %q: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
-// migrate applies the pending migrations in one transaction. A failure
+// migrate applies the pending migrations of ms in one transaction. A failure
 // leaves the database as it was, because PostgreSQL DDL is transactional.
 // Versions recorded in the database that this binary does not know (written
 // by a newer openproton) are left alone, so that older replicas keep serving
-// during a rolling upgrade; migrations must therefore only add.
-func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
+// during a rolling upgrade; migrations must therefore only add, with the
+// exceptions docs/postgres.md names.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, ms []sqlstore.Migration) error {
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: begin: %w", err)
@@ -125,16 +90,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	}
 
 	for _, m := range ms {
-		if done[m.version] {
+		if done[m.Version] {
 			continue
 		}
 		// Without arguments pgx uses the simple protocol, which accepts a
 		// file of several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
-			return fmt.Errorf("postgres: record migration %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+			return fmt.Errorf("postgres: record migration %s: %w", m.Name, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/openproton/openproton/internal/store/storetest"
 )
 
 func TestMigrationsAreNumberedAndEmbedded(t *testing.T) {
@@ -18,8 +21,8 @@ func TestMigrationsAreNumberedAndEmbedded(t *testing.T) {
 		t.Fatal("no migrations embedded")
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Fatalf("migration %s has version %d at position %d: versions must run 1, 2, 3, ...", m.name, m.version, i)
+		if m.Version != i+1 {
+			t.Fatalf("migration %s has version %d at position %d: versions must run 1, 2, 3, ...", m.Name, m.Version, i)
 		}
 	}
 }
@@ -65,7 +68,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 			t.Fatalf("schema_migrations holds %v, want each of %d migrations once", got, len(ms))
 		}
 		for i, a := range got {
-			if a.Version != int64(ms[i].version) || a.Count != 1 {
+			if a.Version != int64(ms[i].Version) || a.Count != 1 {
 				t.Fatalf("schema_migrations holds %v, want each of %d migrations once", got, len(ms))
 			}
 		}
@@ -138,4 +141,87 @@ func TestOpenWithDataOnlyRole(t *testing.T) {
 	if level != "read committed" {
 		t.Fatalf("statements run at %q, want read committed", level)
 	}
+}
+
+// TestMigrationMovesRegistrationsIntoJobs upgrades a schema at migration
+// 0004 that holds registrations in flight: they become jobs of the queue,
+// and the version columns that the queue replaces are gone.
+func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
+	d := newTestDB(t)
+	schema := d.newSchema(t)
+	ctx := t.Context()
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(d.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configurePool(cfg, Options{Schema: schema})
+	old, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	if err := migrate(ctx, old, schema, ms[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, storetest.RegistrationsInFlightSQL()); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s := d.open(t, schema)
+	var n int
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_schema = $1 AND table_name = 'template_versions' AND column_name IN ('lease_owner', 'due_at_ms', 'attempts')`,
+		schema).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("template_versions keeps %d of the columns the job queue replaces (err %v)", n, err)
+	}
+	storetest.CheckRegistrationsInFlight(t, s)
+}
+
+// TestMigrationMovesDeploymentsInFlightIntoJobs: a database whose deployments
+// kept their queue in their own rows (before migration 6) keeps its work in
+// flight, as jobs, and loses the columns and the index the jobs replace.
+func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
+	d := newTestDB(t)
+	schema := d.newSchema(t)
+	ctx := t.Context()
+	cfg, err := pgxpool.ParseConfig(d.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	configurePool(cfg, Options{Schema: schema})
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, pool, schema, ms[:5]); err != nil {
+		t.Fatal(err)
+	}
+	var r rebinder
+	for _, st := range storetest.LegacyDeployments() {
+		if _, err := pool.Exec(ctx, r.of(st.SQL), st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	pool.Close()
+	s := d.open(t, schema)
+	var left int
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
+		AND table_name = 'deployments' AND column_name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`,
+		schema).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("queue columns left in deployments: %d (%v)", left, err)
+	}
+	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'deployments_queue'`,
+		schema).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the queue index is left: %d (%v)", left, err)
+	}
+	storetest.CheckLegacyDeployments(t, s)
 }

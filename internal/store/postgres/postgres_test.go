@@ -11,7 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store"
-	"github.com/openproton/openproton/internal/store/postgres/pgtest"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // testDB is one test's access to PostgreSQL (see pgtest): the URL stores
@@ -81,14 +82,15 @@ var errLinkRefused = errors.New("connection is not CONNECTED")
 // environment written. It is the other half of the reject race.
 func linkConnected(ctx context.Context, s *Store, account, region, name, connID string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		c, err := getConnection(ctx, tx, region, connID, "FOR SHARE")
-		if err != nil {
+		var status string
+		if err := tx.QueryRow(ctx, `SELECT status FROM connections WHERE region = $1 AND id = $2 FOR SHARE`,
+			region, connID).Scan(&status); err != nil {
 			return err
 		}
-		if c.Status != store.StatusConnected {
+		if status != string(store.StatusConnected) {
 			return errLinkRefused
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO environments (account, region, name, environment_account_connection_id)
+		_, err := tx.Exec(ctx, `INSERT INTO environments (account, region, name, environment_account_connection_id)
 			VALUES ($1, $2, $3, $4)`, account, region, name, connID)
 		return err
 	})
@@ -174,7 +176,7 @@ func TestQueryTimeout(t *testing.T) {
 	}
 	defer func() { _ = blocker.Rollback(context.Background()) }()
 	if _, err := blocker.Exec(ctx, "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
-		lockClassCreateScope, lockKey(c.EnvironmentAccountID, c.Region)); err != nil {
+		int32(sqlstore.LockConnectionCreate), lockKey(c.EnvironmentAccountID, c.Region)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // DefaultQueryTimeout bounds one store call when Options.QueryTimeout is zero.
@@ -34,6 +34,10 @@ type Options struct {
 // concurrent use, and several Stores (in one process or in many replicas)
 // may share one database.
 type Store struct {
+	// Store is the SQL of every contract; this package adds the engine
+	// (engine.go).
+	*sqlstore.Store
+	rebind  rebinder
 	pool    *pgxpool.Pool
 	schema  string
 	timeout time.Duration
@@ -64,7 +68,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: create pool: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, timeout: timeout}
-	if err := migrate(ctx, pool, opts.Schema); err != nil {
+	s.Store = sqlstore.New(engine{s})
+	ms, err := loadMigrations()
+	if err == nil {
+		err = migrate(ctx, pool, opts.Schema, ms)
+	}
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -146,6 +155,3 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 	return nil
 }
-
-// isNoRows reports whether a single-row query found nothing.
-func isNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

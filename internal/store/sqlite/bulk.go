@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // bulkBatch is how many rows one transaction of a bulk load inserts.
@@ -20,7 +21,7 @@ func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Conn
 	total := 0
 	for done := false; !done; {
 		err := s.inTx(ctx, "bulk load connections", func(tx *sql.Tx) error {
-			stmt, err := tx.PrepareContext(ctx, `INSERT INTO connections (`+connectionColumns+`)
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO connections (`+sqlstore.ConnectionColumns+`)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			if err != nil {
 				return fmt.Errorf("sqlite: bulk load connections: %w", err)
@@ -33,7 +34,7 @@ func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Conn
 					return nil
 				}
 				_, err := stmt.ExecContext(ctx, c.Region, c.ID, c.EnvironmentAccountID, c.ManagementAccountID, c.EnvironmentName,
-					c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), ms(c.RequestedAt), ms(c.LastModifiedAt))
+					c.RoleArn, c.CodebuildRoleArn, c.ComponentRoleArn, string(c.Status), c.RequestedAt.UnixMilli(), c.LastModifiedAt.UnixMilli())
 				if err != nil {
 					return fmt.Errorf("sqlite: bulk load connection %s: %w", c.ID, err)
 				}

@@ -5,66 +5,23 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // migrationFiles holds the schema, one numbered file per migration
-// (NNNN_name.sql). A released migration is never edited: a change is a new
-// file, so that every database reaches the same schema by the same steps.
+// (sqlstore.Migration).
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the migrations of dir in fsys, ordered by version,
-// and insists on versions 1..n without gaps, so that a misnamed file fails
-// every start instead of being skipped silently.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: read migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
-			continue
-		}
-		digits, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(digits)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlite: migration %s: name must start with a positive version and an underscore", e.Name())
-		}
-		body, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: version %d, want %d", m.name, m.version, i+1)
-		}
-	}
-	return ms, nil
-}
 
 // migrate applies the migrations that db has not recorded yet, each in its
 // own transaction together with its row in schema_migrations, and returns
 // how many it applied. db must begin write transactions with BEGIN
 // IMMEDIATE: a second process migrating the same file then waits for the
 // first and finds the version recorded, instead of applying it twice.
-func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
+func migrate(ctx context.Context, db *sql.DB, ms []sqlstore.Migration) (int, error) {
 	const ddl = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version       INTEGER PRIMARY KEY,
 		name          TEXT    NOT NULL,
@@ -95,28 +52,28 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) (int, error) {
 	return applied, nil
 }
 
-func applyMigration(ctx context.Context, db *sql.DB, m migration) (bool, error) {
+func applyMigration(ctx context.Context, db *sql.DB, m sqlstore.Migration) (bool, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: begin: %w", m.name, err)
+		return false, fmt.Errorf("sqlite: migration %s: begin: %w", m.Name, err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)`,
-		m.version, m.name, time.Now().UnixMilli()); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: record: %w", m.name, err)
+		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
+		return false, fmt.Errorf("sqlite: migration %s: record: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("sqlite: migration %s: commit: %w", m.name, err)
+		return false, fmt.Errorf("sqlite: migration %s: commit: %w", m.Name, err)
 	}
 	return true, nil
 }

@@ -1,10 +1,14 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/openproton/openproton/internal/store/sqlstore"
+	"github.com/openproton/openproton/internal/store/storetest"
 )
 
 func TestOpenAppliesMigrationsOnce(t *testing.T) {
@@ -36,7 +40,7 @@ func TestOpenAppliesMigrationsOnce(t *testing.T) {
 		return out
 	}
 	before := read(first)
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func TestMigrateAppliesOnlyNewVersions(t *testing.T) {
 	}
 	apply := func(want int) {
 		t.Helper()
-		ms, err := loadMigrations(fsys, "m")
+		ms, err := sqlstore.LoadMigrations(fsys, "m")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +107,7 @@ func TestMigrateAppliesOnlyNewVersions(t *testing.T) {
 	}
 	// A failing migration leaves nothing behind.
 	fsys["m/0003_c.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE c (x INTEGER);\nINSERT INTO missing VALUES (1);")}
-	ms, err := loadMigrations(fsys, "m")
+	ms, err := sqlstore.LoadMigrations(fsys, "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +128,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if _, err := s.writer.ExecContext(t.Context(), `INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +143,86 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 		"unnumbered": {"m/a.sql": {}},
 		"duplicate":  {"m/0001_a.sql": {}, "m/0001_b.sql": {}},
 	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
+		if _, err := sqlstore.LoadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: loadMigrations succeeded", name)
 		}
 	}
+}
+
+// TestMigrationMovesRegistrationsIntoJobs upgrades a file at migration 0004
+// that holds registrations in flight: they become jobs of the queue, and the
+// version columns that the queue replaces are gone.
+func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "openproton.db")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri, err := fileURI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(t.Context(), old, ms[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.ExecContext(t.Context(), storetest.RegistrationsInFlightSQL()); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openFile(t, path)
+	var n int
+	if err := s.reader.QueryRowContext(t.Context(), `SELECT count(*) FROM pragma_table_info('template_versions')
+		WHERE name IN ('lease_owner', 'due_at_ms', 'attempts')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("template_versions keeps %d of the columns the job queue replaces (err %v)", n, err)
+	}
+	storetest.CheckRegistrationsInFlight(t, s)
+}
+
+// TestMigrationMovesDeploymentsInFlightIntoJobs: a database whose deployments
+// kept their queue in their own rows (before migration 6) keeps its work in
+// flight, as jobs, and loses the columns and the index the jobs replace.
+func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "openproton.db")
+	uri, err := fileURI(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate(ctx, db, ms[:5]); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range storetest.LegacyDeployments() {
+		if _, err := db.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			t.Fatalf("%s: %v", st.SQL, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := openFile(t, path)
+	defer s.Close()
+	var left int
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('deployments')
+		WHERE name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("queue columns left in deployments: %d (%v)", left, err)
+	}
+	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'deployments_queue'`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("the queue index is left: %d (%v)", left, err)
+	}
+	storetest.CheckLegacyDeployments(t, s)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/openproton/openproton/internal/store"
 )
@@ -102,8 +103,8 @@ func unpackConnection(packed string) (c store.Connection, rest string, err error
 		CodebuildRoleArn:     texts[6],
 		ComponentRoleArn:     texts[7],
 		Status:               store.ConnectionStatus(texts[8]),
-		RequestedAt:          fromMS(nums[0]),
-		LastModifiedAt:       fromMS(nums[1]),
+		RequestedAt:          time.UnixMilli(nums[0]).UTC(),
+		LastModifiedAt:       time.UnixMilli(nums[1]).UTC(),
 	}, rest, nil
 }
 

@@ -11,12 +11,16 @@ import (
 	"strings"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
+	// Store is the SQL of every contract; this package adds the engine
+	// (engine.go) and its packed reads of connections (packed.go).
+	*sqlstore.Store
 	// writer has exactly one connection and runs every write transaction.
 	writer *sql.DB
 	// reader is the pool for single-statement reads; for the memory store it
@@ -59,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +130,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.reads = &stmtCache{db: reader}
 	s.checkpoints = newCheckpointer(reader)
 	s.writes = newWriter(writer, s.checkpoints.committed)
+	s.Store = sqlstore.New(engine{s})
 	if err := reader.PingContext(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -143,7 +148,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // statement takes microseconds, so serialising reads costs little, and the
 // one connection is never recycled, since closing it would drop the data.
 func OpenMemory(ctx context.Context) (*Store, error) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +167,9 @@ func OpenMemory(ctx context.Context) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{writer: db, reader: db, writes: newWriter(db, nil), reads: &stmtCache{db: db}}, nil
+	s := &Store{writer: db, reader: db, writes: newWriter(db, nil), reads: &stmtCache{db: db}}
+	s.Store = sqlstore.New(engine{s})
+	return s, nil
 }
 
 // checkWAL refuses a file that cannot use WAL (some network file systems):

@@ -30,7 +30,7 @@ func RunEnvironments(t *testing.T, h EnvironmentsHarness) {
 		{"CreateEnvironment", testEnvCreate},
 		{"UpdateEnvironment", testEnvUpdate},
 		{"CompleteDeployment", testEnvComplete},
-		{"Jobs", testEnvJobs},
+		{"Jobs", testJobs},
 		{"History", testEnvHistory},
 		{"AccountSettings", testEnvSettings},
 		{"EnvironmentsConcurrency", testEnvConcurrency},
@@ -84,9 +84,10 @@ func (x *esuite) publishVersion(publish bool) string {
 	if err != nil {
 		x.t.Fatalf("CreateTemplateVersion: %v", err)
 	}
-	job, ok, err := x.s.LeaseRegistration(x.ctx, "storetest", at(10_000), time.Minute)
-	if err != nil || !ok || job.Version.ID != v.ID {
-		x.t.Fatalf("LeaseRegistration: ok=%v err=%v", ok, err)
+	job, ok, err := x.s.LeaseJob(x.ctx, store.LeaseJobParams{Owner: "storetest", Until: at(10_000).Add(time.Minute), Now: at(10_000),
+		Kinds: []store.JobKind{store.JobRegistration}})
+	if err != nil || !ok || job.ID != v.ID {
+		x.t.Fatalf("LeaseJob: ok=%v err=%v", ok, err)
 	}
 	if err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: v.ID, Owner: "storetest", Status: store.VersionDraft,
 		Schema: "schema", Bundle: []byte("bundle"), Now: at(x.seq)}); err != nil {
@@ -107,7 +108,7 @@ func envARN(name string) string {
 }
 
 // newEnv returns an environment of acctM in regionA on envTemplate:major.0
-// and its first deployment, queued.
+// and its first deployment, which createParams queues.
 func (x *esuite) newEnv(name, major string) (store.Environment, store.Deployment) {
 	x.seq++
 	now := at(x.seq)
@@ -118,14 +119,14 @@ func (x *esuite) newEnv(name, major string) (store.Environment, store.Deployment
 		DeploymentStatus: store.DeployInProgress, CreatedAt: now, LastDeploymentAttemptedAt: now,
 		LastAttemptedDeploymentID: uid(x.seq), Fingerprint: "fp-" + name, Version: 1}
 	d := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: name,
-		TargetArn: envARN(name), TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: now,
+		TargetArn: envARN(name), TargetResourceType: store.TargetEnvironment, TargetKey: name, TargetResourceCreatedAt: now,
 		Action: store.ActionDeploy, Mode: store.ModeManaged, Status: store.DeployInProgress,
-		CreatedAt: now, LastModifiedAt: now, TargetState: st, Queued: true}
+		CreatedAt: now, LastModifiedAt: now, TargetState: st}
 	return e, d
 }
 
 func (x *esuite) createParams(e store.Environment, d store.Deployment) store.CreateEnvironmentParams {
-	return store.CreateEnvironmentParams{Environment: e, Deployment: d, ARN: envARN(e.Name), Quota: bigQuota,
+	return store.CreateEnvironmentParams{Environment: e, Deployment: d, Queue: true, ARN: envARN(e.Name), Quota: bigQuota,
 		Template: store.VersionLink{TemplateName: e.TemplateName, MajorVersion: e.MajorVersion, MinorVersion: e.MinorVersion}}
 }
 
@@ -138,6 +139,20 @@ func (x *esuite) addEnv(name string) (store.Environment, store.Deployment) {
 		x.t.Fatalf("CreateEnvironment(%s): %v", name, err)
 	}
 	return got, d
+}
+
+// addSelfManaged creates a self-managed environment, whose first
+// deployment waits for a notification (no job), and returns that deployment.
+func (x *esuite) addSelfManaged(name string) store.Deployment {
+	x.t.Helper()
+	e, d := x.newEnv(name, x.publishVersion(true))
+	e.Mode, d.Mode = store.ModeSelfManaged, store.ModeSelfManaged
+	p := x.createParams(e, d)
+	p.Queue = false
+	if _, err := x.s.CreateEnvironment(x.ctx, p); err != nil {
+		x.t.Fatalf("CreateEnvironment(%s): %v", name, err)
+	}
+	return d
 }
 
 func (x *esuite) env(name string) store.Environment {
@@ -158,13 +173,39 @@ func (x *esuite) dep(id string) store.Deployment {
 	return d
 }
 
-func (x *esuite) lease(owner string, now time.Time) (store.Deployment, bool) {
+// lease leases the deployment job that is due longest at now, for a minute.
+func (x *esuite) lease(owner string, now time.Time) (store.Job, bool) {
 	x.t.Helper()
-	d, ok, err := x.s.LeaseDeployment(x.ctx, store.LeaseParams{Owner: owner, Until: now.Add(time.Minute), Now: now})
+	j, ok, err := x.s.LeaseJob(x.ctx, store.LeaseJobParams{Owner: owner, Until: now.Add(time.Minute), Now: now,
+		Kinds: []store.JobKind{store.JobDeployment}})
 	if err != nil {
-		x.t.Fatalf("LeaseDeployment: %v", err)
+		x.t.Fatalf("LeaseJob: %v", err)
 	}
-	return d, ok
+	if ok && (j.Kind != store.JobDeployment || j.Region != regionA || j.Account != acctM) {
+		x.t.Fatalf("LeaseJob = %+v, want a deployment job of %s in %s", j, acctM, regionA)
+	}
+	return j, ok
+}
+
+// leaseJob leases the job of deployment id at the suite's clock.
+func (x *esuite) leaseJob(owner, id string) store.Job {
+	x.t.Helper()
+	j, ok := x.lease(owner, at(x.seq))
+	if !ok || j.ID != id {
+		x.t.Fatalf("LeaseJob = %s (ok=%v), want %s", j.ID, ok, id)
+	}
+	return j
+}
+
+// mustLease leases the job of deployment id and returns the deployment.
+func (x *esuite) mustLease(owner, id string) store.Deployment {
+	x.t.Helper()
+	x.leaseJob(owner, id)
+	return x.dep(id)
+}
+
+func jobOf(id string) store.JobKey {
+	return store.JobKey{Region: regionA, Kind: store.JobDeployment, ID: id}
 }
 
 func (x *esuite) complete(d store.Deployment, owner string, o store.Outcome, outs ...store.Output) store.Deployment {
@@ -178,8 +219,7 @@ func (x *esuite) complete(d store.Deployment, owner string, o store.Outcome, out
 	return got
 }
 
-// redeploy records a new queued deploy of e (an update) with spec and
-// returns it.
+// redeploy records a new deploy of e (an update) with spec and returns it.
 func (x *esuite) redeploy(e store.Environment, spec string) (store.Environment, store.Deployment) {
 	x.t.Helper()
 	st := e.TemplateState
@@ -187,7 +227,8 @@ func (x *esuite) redeploy(e store.Environment, spec string) (store.Environment, 
 	return x.deploy(e, st)
 }
 
-// deploy records a new queued deploy of e to target and returns it.
+// deploy records a new deploy of e to target, queued unless e is
+// self-managed, and returns it.
 func (x *esuite) deploy(e store.Environment, target store.TemplateState) (store.Environment, store.Deployment) {
 	x.t.Helper()
 	x.seq++
@@ -196,12 +237,13 @@ func (x *esuite) deploy(e store.Environment, target store.TemplateState) (store.
 	next := e
 	next.TemplateState = target
 	d := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: e.Name,
-		TargetArn: envARN(e.Name), TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: e.CreatedAt,
+		TargetArn: envARN(e.Name), TargetResourceType: store.TargetEnvironment, TargetKey: e.Name, TargetResourceCreatedAt: e.CreatedAt,
 		Action: store.ActionDeploy, Mode: e.Mode, Status: store.DeployInProgress, CreatedAt: now, LastModifiedAt: now,
 		PreviousAttemptedID: e.LastAttemptedDeploymentID, PreviousSucceededID: e.LastSucceededDeploymentID,
-		InitialState: &initial, TargetState: target, Queued: true}
+		InitialState: &initial, TargetState: target}
 	next.DeploymentStatus, next.LastAttemptedDeploymentID, next.LastDeploymentAttemptedAt, next.Modified = store.DeployInProgress, d.ID, now, true
 	got, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &d,
+		Queue:    e.Mode != store.ModeSelfManaged,
 		Template: &store.VersionLink{TemplateName: target.TemplateName, MajorVersion: target.MajorVersion, MinorVersion: target.MinorVersion}})
 	if err != nil {
 		x.t.Fatalf("UpdateEnvironment(%s): %v", e.Name, err)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -29,8 +30,13 @@ func testEnvCreate(t *testing.T, h EnvironmentsHarness) {
 			x.t.Fatalf("GetEnvironment differs from the create's result")
 		}
 		gd := x.dep(d.ID)
-		if gd.Status != store.DeployInProgress || !gd.Queued || gd.InitialState != nil || gd.TargetState != d.TargetState {
-			x.t.Fatalf("deployment %+v", gd)
+		if !reflect.DeepEqual(gd, d) || gd.Status != store.DeployInProgress || gd.InitialState != nil {
+			x.t.Fatalf("deployment %+v, want %+v", gd, d)
+		}
+		// Queued with it: due at its creation, serial on its target.
+		if j := x.leaseJob("w", d.ID); !j.DueAt.Equal(d.CreatedAt) || j.Seq != d.CreatedAt.UnixMilli() ||
+			j.SerialKey != acctM+"/"+regionA+"/ENVIRONMENT/dev" || j.Attempts != 1 || j.LeaseOwner != "w" || j.CancelRequested {
+			x.t.Fatalf("job of the first deployment %+v", j)
 		}
 		if tags, _ := x.s.ListTags(x.ctx, envARN("dev")); len(tags) != 1 {
 			x.t.Fatalf("tags %v", tags)
@@ -183,21 +189,18 @@ func testEnvUpdate(t *testing.T, h EnvironmentsHarness) {
 	})
 }
 
-func (x *esuite) mustLease(owner, id string) store.Deployment {
-	x.t.Helper()
-	d, ok := x.lease(owner, at(x.seq))
-	if !ok || d.ID != id {
-		x.t.Fatalf("LeaseDeployment = %s (ok=%v), want %s", d.ID, ok, id)
-	}
-	return d
-}
-
 func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 	runE(t, h, "Succeeded", func(x *esuite) {
 		_, d := x.addEnv("dev")
 		got := x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "b", Value: "2"}, store.Output{Key: "a", Value: "1"})
-		if got.Status != store.DeploySucceeded || got.Queued || got.LeaseOwner != "" || got.CompletedAt.IsZero() {
+		if got.Status != store.DeploySucceeded || got.CompletedAt.IsZero() || !reflect.DeepEqual(x.dep(d.ID), got) {
 			x.t.Fatalf("completed %+v", got)
+		}
+		// The job ended with it.
+		_, err := x.s.RenewJob(x.ctx, jobOf(d.ID), "w", at(1000))
+		wantErr(x.t, "RenewJob of a completed deployment", err, store.ErrLeaseLost)
+		if j, ok := x.lease("v", at(100_000)); ok {
+			x.t.Fatalf("a completed deployment's job is still queued: %+v", j)
 		}
 		e := x.env("dev")
 		if e.DeploymentStatus != store.DeploySucceeded || e.LastSucceededDeploymentID != d.ID || e.DeploymentStatusMessage != "msg SUCCEEDED" ||
@@ -208,8 +211,10 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		if len(outs) != 2 || outs[0].Key != "a" || outs[1].Value != "2" {
 			x.t.Fatalf("outputs %v", outs)
 		}
-		_, err := x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, Outcome: store.OutcomeFailed, Now: at(99)})
+		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, Outcome: store.OutcomeFailed, Now: at(99)})
 		wantErr(x.t, "second CompleteDeployment", err, store.ErrConditionFailed)
+		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: "w", Outcome: store.OutcomeFailed, Now: at(99)})
+		wantErr(x.t, "second CompleteDeployment by the worker", err, store.ErrLeaseLost)
 		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: uid(999), Outcome: store.OutcomeFailed, Now: at(99)})
 		wantErr(x.t, "CompleteDeployment of an unknown id", err, store.ErrNotFound)
 	})
@@ -250,8 +255,11 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		}
 		_, err := complete(c, d, store.OutcomeSucceeded)
 		wantErr(x.t, "success through a deleted connection", err, store.ErrConnectionUnusable)
-		if now := x.dep(d.ID); now.Status != store.DeployInProgress || now.LeaseOwner != "w" || !now.CompletedAt.IsZero() {
+		if now := x.dep(d.ID); now.Status != store.DeployInProgress || !now.CompletedAt.IsZero() {
 			x.t.Fatalf("deployment after a refused success: %+v", now)
+		}
+		if j, err := x.s.RenewJob(x.ctx, jobOf(d.ID), "w", at(60)); err != nil || j.LeaseOwner != "w" {
+			x.t.Fatalf("job after a refused success: %+v, %v; want it still held by w", j, err)
 		}
 		if e := x.env("prod"); e.DeploymentStatus != store.DeployInProgress || e.LastSucceededDeploymentID != "" {
 			x.t.Fatalf("environment after a refused success: %+v", e)
@@ -289,7 +297,7 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 			x.t.Fatal("the update did not take the new spec")
 		}
 		c, err := x.s.CancelDeployment(x.ctx, regionA, u.ID, at(x.seq))
-		if err != nil || c.Status != store.DeployCancelling || !c.Queued {
+		if err != nil || c.Status != store.DeployCancelling || !reflect.DeepEqual(x.dep(u.ID), c) {
 			x.t.Fatalf("CancelDeployment: %+v, %v", c, err)
 		}
 		if st := x.env("dev").DeploymentStatus; st != store.DeployCancelling {
@@ -297,7 +305,11 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		}
 		_, err = x.s.CancelDeployment(x.ctx, regionA, u.ID, at(x.seq))
 		wantErr(x.t, "second CancelDeployment", err, store.ErrConditionFailed)
-		x.complete(x.mustLease("w", u.ID), "w", store.OutcomeCancelled)
+		// Its job, which waited for a worker, asks that worker to stop.
+		if j := x.leaseJob("w", u.ID); !j.CancelRequested || j.Attempts != 1 {
+			x.t.Fatalf("job of the cancelled deployment %+v", j)
+		}
+		x.complete(x.dep(u.ID), "w", store.OutcomeCancelled)
 		e := x.env("dev")
 		if e.DeploymentStatus != store.DeployCancelled || e.Spec != before.Spec || e.LastSucceededDeploymentID != d.ID {
 			x.t.Fatalf("environment after cancel %+v", e)
@@ -305,11 +317,7 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 	})
 
 	runE(t, h, "SelfManagedWaitsForNotification", func(x *esuite) {
-		e, d := x.newEnv("tf", x.publishVersion(true))
-		e.Mode, d.Mode, d.Queued = store.ModeSelfManaged, store.ModeSelfManaged, false
-		if _, err := x.s.CreateEnvironment(x.ctx, x.createParams(e, d)); err != nil {
-			x.t.Fatal(err)
-		}
+		d := x.addSelfManaged("tf")
 		if _, ok := x.lease("w", at(100)); ok {
 			x.t.Fatal("a self-managed deployment was leased")
 		}
@@ -346,6 +354,34 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		}
 	})
 
+	runE(t, h, "CancelOfASelfManagedUpdateGetsAJob", func(x *esuite) {
+		d := x.addSelfManaged("tf")
+		x.complete(d, "", store.OutcomeSucceeded)
+		_, u := x.redeploy(x.env("tf"), "changed")
+		// The update waits for a notification: no job.
+		if j, ok := x.lease("w", at(100_000)); ok {
+			x.t.Fatalf("a self-managed update was queued: %+v", j)
+		}
+		if _, err := x.s.CancelDeployment(x.ctx, regionA, u.ID, at(200)); err != nil {
+			x.t.Fatal(err)
+		}
+		// The cancel needs a worker to finish it: a job, due at the cancel,
+		// that asks to stop; the notification path is closed meanwhile.
+		if _, ok := x.lease("w", at(200).Add(-time.Millisecond)); ok {
+			x.t.Fatal("the cancel's job was leased before it was due")
+		}
+		j, ok := x.lease("w", at(200))
+		if !ok || j.ID != u.ID || !j.CancelRequested || !j.DueAt.Equal(at(200)) {
+			x.t.Fatalf("job of the cancel %+v (ok %v)", j, ok)
+		}
+		_, err := x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: u.ID, Outcome: store.OutcomeSucceeded, Now: at(201)})
+		wantErr(x.t, "a notification of a deployment whose cancel a worker finishes", err, store.ErrConditionFailed)
+		x.complete(x.dep(u.ID), "w", store.OutcomeCancelled)
+		if got := x.env("tf"); got.DeploymentStatus != store.DeployCancelled || got.Spec == "changed" {
+			x.t.Fatalf("environment after the cancel %+v", got)
+		}
+	})
+
 	runE(t, h, "DeleteRemovesEverything", func(x *esuite) {
 		_, d := x.addEnv("dev")
 		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "a", Value: "1"})
@@ -353,11 +389,11 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		x.seq++
 		cur := e.TemplateState
 		del := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: "dev", TargetArn: envARN("dev"),
-			TargetResourceType: "ENVIRONMENT", TargetResourceCreatedAt: e.CreatedAt, Action: store.ActionDelete, Mode: e.Mode,
-			Status: store.DeleteInProgress, CreatedAt: at(x.seq), LastModifiedAt: at(x.seq), InitialState: &cur, TargetState: cur, Queued: true}
+			TargetResourceType: store.TargetEnvironment, TargetKey: "dev", TargetResourceCreatedAt: e.CreatedAt, Action: store.ActionDelete, Mode: e.Mode,
+			Status: store.DeleteInProgress, CreatedAt: at(x.seq), LastModifiedAt: at(x.seq), InitialState: &cur, TargetState: cur}
 		next := e
 		next.DeploymentStatus, next.LastAttemptedDeploymentID = store.DeleteInProgress, del.ID
-		if _, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &del}); err != nil {
+		if _, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &del, Queue: true}); err != nil {
 			x.t.Fatal(err)
 		}
 		got := x.complete(x.mustLease("w", del.ID), "w", store.OutcomeSucceeded)
@@ -378,6 +414,9 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		if tags, _ := x.s.ListTags(x.ctx, envARN("dev")); len(tags) != 0 {
 			x.t.Fatalf("tags after delete: %v", tags)
 		}
+		if j, ok := x.lease("v", at(100_000)); ok {
+			x.t.Fatalf("a job of the deleted environment is left: %+v", j)
+		}
 		when, err := x.s.GetEnvironmentTombstone(x.ctx, acctM, regionA, "dev")
 		if err != nil || !when.Equal(got.CompletedAt) {
 			x.t.Fatalf("tombstone %s, %v", when, err)
@@ -389,61 +428,6 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 			x.t.Fatalf("tombstone after purge: %v", err)
 		}
 	})
-}
-
-func testEnvJobs(t *testing.T, h EnvironmentsHarness) {
-	runE(t, h, "LeaseIsExclusiveUntilItExpires", func(x *esuite) {
-		_, d1 := x.addEnv("one")
-		_, d2 := x.addEnv("two")
-		now := at(100)
-		a, _ := x.lease("a", now)
-		b, _ := x.lease("b", now)
-		if a.ID != d1.ID || b.ID != d2.ID || a.Attempts != 1 || a.LeaseOwner != "a" {
-			x.t.Fatalf("leased %s (%d) and %s, want the oldest first", a.ID, a.Attempts, b.ID)
-		}
-		if _, ok := x.lease("c", now.Add(30*time.Second)); ok {
-			x.t.Fatal("a leased deployment was leased again before its lease expired")
-		}
-		if _, err := x.s.RenewLease(x.ctx, regionA, d1.ID, "a", now.Add(5*time.Minute)); err != nil {
-			x.t.Fatal(err)
-		}
-		_, err := x.s.RenewLease(x.ctx, regionA, d1.ID, "b", now.Add(5*time.Minute))
-		wantErr(x.t, "RenewLease by another owner", err, store.ErrLeaseLost)
-		c, ok := x.lease("c", now.Add(2*time.Minute))
-		if !ok || c.ID != d2.ID || c.Attempts != 2 {
-			x.t.Fatalf("after expiry leased %s (attempts %d, ok %v), want %s", c.ID, c.Attempts, ok, d2.ID)
-		}
-		_, err = x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d2.ID, LeaseOwner: "b", Outcome: store.OutcomeSucceeded, Now: now})
-		wantErr(x.t, "CompleteDeployment by the owner whose lease was taken over", err, store.ErrLeaseLost)
-		if err := x.s.ReleaseLease(x.ctx, regionA, d2.ID, "c"); err != nil {
-			x.t.Fatal(err)
-		}
-		r, ok := x.lease("d", now.Add(2*time.Minute))
-		if !ok || r.ID != d2.ID || r.Attempts != 2 {
-			x.t.Fatalf("after release leased %s (attempts %d, ok %v)", r.ID, r.Attempts, ok)
-		}
-		x.complete(r, "d", store.OutcomeFailed)
-		_, err = x.s.RenewLease(x.ctx, regionA, d2.ID, "d", now.Add(5*time.Minute))
-		wantErr(x.t, "RenewLease of a completed deployment", err, store.ErrLeaseLost)
-		if _, ok := x.lease("e", now.Add(time.Hour)); !ok {
-			x.t.Fatal("the first deployment was not leased again after its renewed lease expired")
-		}
-		if _, ok := x.lease("e", now.Add(time.Hour)); ok {
-			x.t.Fatal("a completed deployment is still queued")
-		}
-	})
-
-	if h.Reopen != nil {
-		runE(t, h, "QueueSurvivesReopen", func(x *esuite) {
-			_, d := x.addEnv("dev")
-			x.lease("a", at(100))
-			x.s = x.h.Reopen(x.t, x.s)
-			got, ok := x.lease("b", at(100).Add(2*time.Minute))
-			if !ok || got.ID != d.ID || got.Attempts != 2 {
-				x.t.Fatalf("after reopen leased %+v (ok %v)", got, ok)
-			}
-		})
-	}
 }
 
 func testEnvHistory(t *testing.T, h EnvironmentsHarness) {
@@ -514,46 +498,6 @@ func testEnvSettings(t *testing.T, h EnvironmentsHarness) {
 }
 
 func testEnvConcurrency(t *testing.T, h EnvironmentsHarness) {
-	runE(t, h, "RacingLeasesHandOutEachOnce", func(x *esuite) {
-		const n = 6
-		for i := range n {
-			x.addEnv(fmt.Sprint("env", i))
-		}
-		var (
-			mu  sync.Mutex
-			got = map[string]int{}
-			wg  sync.WaitGroup
-		)
-		for w := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					d, ok, err := x.s.LeaseDeployment(x.ctx, store.LeaseParams{Owner: fmt.Sprint("w", w), Until: at(1000), Now: at(500)})
-					if err != nil {
-						t.Errorf("LeaseDeployment: %v", err)
-						return
-					}
-					if !ok {
-						return
-					}
-					mu.Lock()
-					got[d.ID]++
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
-		if len(got) != n {
-			x.t.Fatalf("leased %d distinct deployments, want %d", len(got), n)
-		}
-		for id, c := range got {
-			if c != 1 {
-				x.t.Fatalf("deployment %s leased %d times", id, c)
-			}
-		}
-	})
-
 	runE(t, h, "RacingCreatesOfOneName", func(x *esuite) {
 		major := x.publishVersion(true)
 		var wg sync.WaitGroup

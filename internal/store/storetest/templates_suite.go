@@ -171,22 +171,22 @@ func (x *tsuite) register(k store.VersionKey, status store.VersionStatus) store.
 	x.t.Helper()
 	want := x.getVersion(k)
 	for range 100 {
-		job, ok, err := x.s.LeaseRegistration(x.ctx, "owner-register", at(10_000), time.Minute)
-		if err != nil || !ok {
-			x.t.Fatalf("LeaseRegistration while registering %s %d.%d: ok=%v err=%v", k.Name, k.Major, k.Minor, ok, err)
+		job, ok := x.lease("owner-register", at(10_000))
+		if !ok {
+			x.t.Fatalf("no registration job due while registering %s %d.%d", k.Name, k.Major, k.Minor)
 		}
 		st, schema := store.VersionFailed, ""
-		if job.Version.ID == want.ID {
+		if job.ID == want.ID {
 			st, schema = status, "schema of "+want.ID
 		}
-		if err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: job.Version.ID, Owner: "owner-register", Status: st,
-			Schema: schema, Bundle: []byte("bundle of " + job.Version.ID), Now: at(x.seq)}); err != nil {
+		if err := x.s.FinishRegistration(x.ctx, store.FinishParams{ID: job.ID, Owner: "owner-register", Status: st,
+			Schema: schema, Bundle: []byte("bundle of " + job.ID), Now: at(x.seq)}); err != nil {
 			x.t.Fatalf("FinishRegistration: %v", err)
 		}
-		if job.Version.ID == want.ID {
+		if job.ID == want.ID {
 			return x.getVersion(k)
 		}
-		x.t.Fatalf("register: leased %s %d.%d before the wanted %s %d.%d", job.Version.Name, job.Version.Major, job.Version.Minor, k.Name, k.Major, k.Minor)
+		x.t.Fatalf("register: leased %s before the wanted %s %d.%d", job.ID, k.Name, k.Major, k.Minor)
 	}
 	panic("unreachable")
 }

@@ -240,6 +240,28 @@ func testVersionUpdate(t *testing.T, h TemplatesHarness) {
 		wantErrT(x.t, "update of an unknown version", err, store.ErrNotFound)
 	})
 
+	runT(t, h, "RegistrationStatusOnlyThroughItsJob", func(x *tsuite) {
+		k := envKey("web")
+		x.addTemplate(k)
+		v := x.addVersion(k, nil, 1, 0)
+		any := []store.VersionStatus{store.VersionRegistering, store.VersionFailed, store.VersionDraft, store.VersionPublished}
+		st := store.VersionDraft
+		cur, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: v.VersionKey, Status: &st, From: any, Now: at(50)})
+		wantErrT(x.t, "a status update of a registering version", err, store.ErrConditionFailed)
+		if cur.Status != store.VersionRegistering {
+			x.t.Fatalf("ErrConditionFailed came with %+v, want the version as it is", cur)
+		}
+		// Its job is still there, and ends it.
+		x.register(v.VersionKey, store.VersionDraft)
+		st = store.VersionRegistering
+		cur, err = x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: v.VersionKey, Status: &st, From: any, Now: at(51)})
+		wantErrT(x.t, "a status update back to REGISTRATION_IN_PROGRESS", err, store.ErrConditionFailed)
+		if cur.Status != store.VersionDraft {
+			x.t.Fatalf("ErrConditionFailed came with %+v, want the version as it is", cur)
+		}
+		x.wantNoLease("w", at(100_000))
+	})
+
 	runT(t, h, "FieldsKeepOrChange", func(x *tsuite) {
 		k := svcKey("api")
 		x.addTemplate(k)

@@ -1,0 +1,179 @@
+package deployments
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/proton/paging"
+	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/worker"
+)
+
+// ResourceType is the resource part's prefix in a deployment's ARN.
+const ResourceType = "deployment"
+
+// MaxPageSize is the largest page of ListDeployments.
+const MaxPageSize = 100
+
+// Store is what deployments need from the store.
+type Store interface {
+	store.Deployments
+	GetEnvironment(ctx context.Context, account, region, name string) (store.Environment, error)
+}
+
+// Service applies the rules that deployments of every target share.
+type Service struct {
+	store     Store
+	pages     *pagetoken.Codec
+	wake      func()
+	interrupt func(k store.JobKey, cause error)
+}
+
+// Options configure a Service; nil fields do nothing.
+type Options struct {
+	// Wake is called after a write that queued a deployment's job, so that
+	// a worker picks it up at once (worker.Loop.Wake).
+	Wake func()
+	// Interrupt is called after a deployment was asked to cancel, so that
+	// a worker of this process running it stops at once
+	// (worker.Runner.Interrupt).
+	Interrupt func(k store.JobKey, cause error)
+}
+
+// New returns a Service over s.
+func New(s Store, pages *pagetoken.Codec, o Options) *Service {
+	if o.Wake == nil {
+		o.Wake = func() {}
+	}
+	if o.Interrupt == nil {
+		o.Interrupt = func(store.JobKey, error) {}
+	}
+	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt}
+}
+
+// ARN returns the ARN of a deployment.
+func ARN(d store.Deployment) string {
+	return arn.New(d.Region, d.Account, ResourceType+"/"+d.ID).String()
+}
+
+// Queued tells the workers that a write queued a deployment's job.
+func (s *Service) Queued() { s.wake() }
+
+// Cancel asks the in-progress deployment id to stop
+// (store.Deployments.CancelDeployment), and stops this process's run of it
+// at once. The store's errors come back as they are, for the target's
+// family to word.
+func (s *Service) Cancel(ctx context.Context, region, id string, now time.Time) (store.Deployment, error) {
+	d, err := s.store.CancelDeployment(ctx, region, id, now)
+	if err != nil {
+		return d, err
+	}
+	s.interrupt(store.JobKey{Region: region, Kind: store.JobDeployment, ID: id}, worker.ErrCancelRequested)
+	s.wake()
+	return d, nil
+}
+
+// Filter names what a deployment request is about; only environments exist
+// so far, so a service or component name matches nothing.
+type Filter struct {
+	EnvironmentName     string
+	ServiceName         string
+	ServiceInstanceName string
+	ComponentName       string
+}
+
+func (f Filter) check() error {
+	switch {
+	case f.ServiceInstanceName != "" && f.ServiceName == "":
+		return fault.New(fault.Validation, "serviceInstanceName needs serviceName.")
+	case f.ServiceName != "":
+		return family.NotFound("Service", f.ServiceName)
+	case f.ComponentName != "":
+		return family.NotFound("Component", f.ComponentName)
+	}
+	return nil
+}
+
+// Get returns one of the caller's deployments; names given with it must
+// match.
+func (s *Service) Get(ctx context.Context, caller auth.Caller, id string, f Filter) (store.Deployment, error) {
+	if err := f.check(); err != nil {
+		return store.Deployment{}, err
+	}
+	d, err := s.store.GetDeployment(ctx, caller.Region, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && d.Account != caller.Account,
+		err == nil && f.EnvironmentName != "" && f.EnvironmentName != d.EnvironmentName:
+		return store.Deployment{}, family.NotFound("Deployment", id)
+	case err != nil:
+		return store.Deployment{}, family.Internal("get deployment", err)
+	}
+	return d, nil
+}
+
+// ListInput is a ListDeployments request.
+type ListInput struct {
+	Filter
+	MaxResults int
+	NextToken  string
+}
+
+// List returns one page of the caller's deployments, newest first.
+func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([]store.Deployment, string, error) {
+	if err := in.check(); err != nil {
+		return nil, "", err
+	}
+	if in.EnvironmentName != "" {
+		_, err := s.store.GetEnvironment(ctx, caller.Account, caller.Region, in.EnvironmentName)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, "", family.NotFound("Environment", in.EnvironmentName)
+		case err != nil:
+			return nil, "", family.Internal("get environment", err)
+		}
+	}
+	binding := paging.Binding("ListDeployments", caller.Account, caller.Region, in.EnvironmentName)
+	q := store.ListDeploymentsQuery{Account: caller.Account, Region: caller.Region, EnvironmentName: in.EnvironmentName}
+	if in.NextToken != "" {
+		at, id, err := paging.DecodeTimeID(s.pages, binding, in.NextToken)
+		if err != nil {
+			return nil, "", err
+		}
+		q.After = &store.DeploymentCursor{CreatedAt: at, ID: id}
+	}
+	limit := paging.Size(in.MaxResults, MaxPageSize)
+	q.Limit = limit + 1
+	rows, err := s.store.ListDeployments(ctx, q)
+	if err != nil {
+		return nil, "", family.Internal("list deployments", err)
+	}
+	rows, next := paging.Cut(s.pages, binding, rows, limit, func(d store.Deployment) []byte { return paging.TimeID(d.CreatedAt, d.ID) })
+	return rows, next, nil
+}
+
+// Delete deletes one record of deployment history: a finished deployment
+// that is neither the last attempted nor the last succeeded one of its
+// target.
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, id string) (store.Deployment, error) {
+	if _, err := s.Get(ctx, caller, id, Filter{}); err != nil {
+		return store.Deployment{}, err
+	}
+	out, err := s.store.DeleteDeployment(ctx, caller.Region, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Deployment{}, family.NotFound("Deployment", id)
+	case errors.Is(err, store.ErrConditionFailed) && out.Status.InFlight():
+		return store.Deployment{}, fault.New(fault.Conflict, "Deployment %s is %s and cannot be deleted.", id, out.Status)
+	case errors.Is(err, store.ErrConditionFailed):
+		return store.Deployment{}, fault.New(fault.Conflict, "Deployment %s is the last attempted or last succeeded deployment of environment %s and cannot be deleted.", id, out.EnvironmentName)
+	case err != nil:
+		return store.Deployment{}, family.Internal("delete deployment", err)
+	}
+	return out, nil
+}

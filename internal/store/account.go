@@ -1,0 +1,44 @@
+package store
+
+import "context"
+
+// AccountSettings are the Proton settings of an account in a region. Empty
+// strings mean unset.
+type AccountSettings struct {
+	PipelineServiceRoleArn         string
+	PipelineCodebuildRoleArn       string
+	PipelineProvisioningRepository RepositoryBranch
+}
+
+// AccountSettingsUpdate names the settings to change; nil keeps a setting.
+// An empty role or a zero repository clears it.
+type AccountSettingsUpdate struct {
+	PipelineServiceRoleArn         *string
+	PipelineCodebuildRoleArn       *string
+	PipelineProvisioningRepository *RepositoryBranch
+}
+
+// ResourceCounts are the counts of GetResourcesSummary that this store can
+// answer.
+type ResourceCounts struct {
+	Environments         int
+	EnvironmentTemplates int
+	ServiceTemplates     int
+}
+
+// Accounts stores the settings of accounts, keyed by (account, region), and
+// counts their resources.
+type Accounts interface {
+	// GetAccountSettings returns the settings of the account in the region;
+	// an account that never set any has the zero value.
+	GetAccountSettings(ctx context.Context, account, region string) (AccountSettings, error)
+
+	// UpdateAccountSettings changes the given settings of the account in the
+	// region, atomically (racing updates of different settings both land),
+	// and returns them all.
+	UpdateAccountSettings(ctx context.Context, account, region string, u AccountSettingsUpdate) (AccountSettings, error)
+
+	// CountResources counts the environments and the environment and
+	// service templates of the account in the region.
+	CountResources(ctx context.Context, account, region string) (ResourceCounts, error)
+}

@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openproton/openproton/internal/store"
+)
+
+// Store implements the store contracts on an Engine. The packages sqlite and
+// postgres embed it, adding Ping, Close and what they do faster themselves.
+type Store struct {
+	e Engine
+}
+
+// New returns a Store on e.
+func New(e Engine) *Store { return &Store{e: e} }
+
+// errorf wraps an unexpected database error with the database's name and
+// what was being done; contract errors are returned unwrapped instead.
+func (s *Store) errorf(format string, args ...any) error {
+	return fmt.Errorf(s.e.Name()+": "+format, args...)
+}
+
+// ms is how the store keeps time: Unix milliseconds, the precision the
+// contracts promise.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMS is the time of a stored value of ms.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// in returns "col IN (?, ...)" for values, appending them to args; with no
+// values it is false, as membership in an empty set is.
+func in[T ~string](col string, values []T, args *[]any) string {
+	if len(values) == 0 {
+		return "1 = 0"
+	}
+	for _, v := range values {
+		*args = append(*args, string(v))
+	}
+	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ") + ")"
+}
+
+// nullable maps an absent value to NULL, for COALESCE to keep the column.
+func nullable(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// one returns none when a conditional statement changed no row.
+func one(n int64, none error) error {
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
+// dedupeTags keeps the last value of a repeated key, in first-seen order:
+// one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
+func dedupeTags(tags []store.Tag) []store.Tag {
+	at := make(map[string]int, len(tags))
+	out := make([]store.Tag, 0, len(tags))
+	for _, t := range tags {
+		if i, ok := at[t.Key]; ok {
+			out[i].Value = t.Value
+			continue
+		}
+		at[t.Key] = len(out)
+		out = append(out, t)
+	}
+	return out
+}
+
+// collect reads every row of rows with scan.
+func collect[T any](rows Rows, err error, scan func(Row) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
