@@ -98,7 +98,7 @@ type sampleJob struct {
 // sample.
 func sampleJobs(t *testing.T) []sampleJob {
 	t.Helper()
-	f, err := os.Open("testdata/aws-cfn-samples.tgz")
+	f, err := os.Open("../awssamples/testdata/cfn-sample-templates.tgz")
 	if err != nil {
 		t.Fatal(err)
 	}
