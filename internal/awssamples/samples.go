@@ -92,6 +92,17 @@ func (t Template) Bundle() ([]byte, error) {
 	return bundletest.Build(es...)
 }
 
+// Of returns the templates of kind (Environment or Service), in order.
+func Of(templates []Template, kind string) []Template {
+	var out []Template
+	for _, t := range templates {
+		if t.Kind == kind {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // groupSpecs are the sample specs that a repository keeps beside a group of
 // templates rather than in a template's own spec/ folder: which spec goes
 // with which template is said in each group's README, not in its files.

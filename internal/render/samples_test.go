@@ -37,14 +37,7 @@ func TestAWSSamples(t *testing.T) {
 	}
 	r := NewIsolated(Limits{Time: time.Minute}) // time enough in race builds too
 	s := &sampleRun{t: t, r: r, envOutputs: map[string]Outputs{}}
-	var envs, services []awssamples.Template
-	for _, tpl := range templates {
-		if tpl.Kind == awssamples.Environment {
-			envs = append(envs, tpl)
-		} else {
-			services = append(services, tpl)
-		}
-	}
+	envs, services := awssamples.Of(templates, awssamples.Environment), awssamples.Of(templates, awssamples.Service)
 	// Environments first: services read their outputs.
 	s.each(envs, s.environment)
 	s.each(services, s.service)
