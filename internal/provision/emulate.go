@@ -75,14 +75,14 @@ func CloudFormationOutputs(template string, st Stack) ([]Output, error) {
 	if outputs == nil || outputs.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	r := resolver{stack: st, parameters: deref(mapValue(root, "Parameters")), mappings: deref(mapValue(root, "Mappings"))}
+	r := &resolver{stack: st, parameters: deref(mapValue(root, "Parameters")), mappings: deref(mapValue(root, "Mappings"))}
 	var out []Output
 	for i := 0; i+1 < len(outputs.Content); i += 2 {
 		key, def := outputs.Content[i].Value, deref(outputs.Content[i+1])
 		if def == nil || def.Kind != yaml.MappingNode {
 			continue
 		}
-		value, ok := r.value(mapValue(def, "Value"))
+		value, ok := r.output(mapValue(def, "Value"))
 		if !ok {
 			continue
 		}
@@ -95,7 +95,7 @@ func CloudFormationOutputs(template string, st Stack) ([]Output, error) {
 		if strings.IndexByte(value, 0) >= 0 {
 			return nil, fmt.Errorf("output %q: its value holds the character U+0000 (NUL), which an output cannot hold", key)
 		}
-		if value == "" || len(value) > 1024 || key == "" || len(key) > 1024 {
+		if value == "" || key == "" || len(key) > 1024 {
 			continue
 		}
 		out = append(out, Output{Key: key, Value: value})

@@ -3,7 +3,9 @@ package provision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -180,5 +182,29 @@ func TestCloudFormationOutputsRefuseNul(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("CloudFormationOutputs(%q) = %v, want %q", tmpl, err, want)
 		}
+	}
+}
+
+// TestCloudFormationOutputsStayBounded: a rendered template is the
+// template author's, and aliases of aliases make a value that doubles at
+// every step; resolving it stops early and leaves the output out, as it
+// leaves out any value longer than an output may be.
+func TestCloudFormationOutputsStayBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Mappings:\n  M:\n    a0: &a0 xxxxxxxxxxxxxxxx\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "    a%d: &a%d !Join ['', [*a%d, *a%d]]\n", i, i, i-1, i-1)
+	}
+	b.WriteString("Outputs:\n  Big:\n    Value: *a40\n  Long:\n    Value: !Join ['', [*a6, *a6]]\n  Fine:\n    Value: !Join ['', [*a5, *a5]]\n")
+	start := time.Now()
+	got, err := CloudFormationOutputs(b.String(), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != "Fine" || len(got[0].Value) != 1024 {
+		t.Fatalf("outputs %v, want only Fine, of 1,024 characters", got)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("took %s", took)
 	}
 }

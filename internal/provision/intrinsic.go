@@ -28,17 +28,41 @@ const placeholderPrefix = "emulated:"
 // every deployment: !Ref VPC is "emulated:VPC.Ref", !GetAtt Cluster.Arn
 // "emulated:Cluster.Arn", !ImportValue x "emulated:ImportValue.x", and a
 // function it does not evaluate (Fn::If, Fn::GetAZs, ...) "emulated:Fn::If".
+//
+// The template is its author's, and aliases of aliases can make a value
+// that doubles at every step, so resolving one output visits at most
+// maxResolveSteps nodes and stops at the first part longer than an output
+// may be; the output is then left out, as any value longer than
+// maxOutputValue is.
 type resolver struct {
 	stack      Stack
 	parameters *yaml.Node // the template's Parameters, nil when it has none
 	mappings   *yaml.Node // its Mappings
+	steps      int        // nodes the current output may still visit
+	spent      bool       // the current output went over a bound
+}
+
+// Bounds of one output.
+const (
+	maxOutputValue  = 1024
+	maxResolveSteps = 10_000
+)
+
+// output resolves the value of one output, and reports whether it is one
+// within the bounds.
+func (r *resolver) output(n *yaml.Node) (string, bool) {
+	r.steps, r.spent = maxResolveSteps, false
+	v, ok := r.value(n)
+	return v, ok && !r.spent
 }
 
 // value resolves n to a string, or reports that it is not one (a list, a
-// mapping that is not a function).
-func (r resolver) value(n *yaml.Node) (string, bool) {
+// mapping that is not a function) or that resolving it went over a bound.
+func (r *resolver) value(n *yaml.Node) (string, bool) {
 	n = deref(n)
-	if n == nil {
+	r.steps--
+	if n == nil || r.spent || r.steps < 0 {
+		r.spent = r.spent || r.steps < 0
 		return "", false
 	}
 	fn, arg := function(n)
@@ -46,17 +70,29 @@ func (r resolver) value(n *yaml.Node) (string, bool) {
 		if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool") {
 			return "", false
 		}
-		return n.Value, true
+		return r.bounded(n.Value)
 	}
 	if v, ok := r.call(fn, arg); ok {
-		return v, true
+		return r.bounded(v)
+	}
+	if r.spent {
+		return "", false
 	}
 	return placeholderPrefix + "Fn::" + fn, true
 }
 
+// bounded passes on v unless it is longer than an output may be.
+func (r *resolver) bounded(v string) (string, bool) {
+	if len(v) > maxOutputValue {
+		r.spent = true
+		return "", false
+	}
+	return v, true
+}
+
 // call evaluates function fn (Ref, GetAtt, Sub, ...) of argument arg, and
 // reports whether it could.
-func (r resolver) call(fn string, arg *yaml.Node) (string, bool) {
+func (r *resolver) call(fn string, arg *yaml.Node) (string, bool) {
 	switch fn {
 	case "Ref":
 		if name, ok := r.value(arg); ok {
@@ -101,7 +137,7 @@ func (r resolver) call(fn string, arg *yaml.Node) (string, bool) {
 }
 
 // ref is the value of !Ref name.
-func (r resolver) ref(name string) string {
+func (r *resolver) ref(name string) string {
 	switch name {
 	case "AWS::Region":
 		if r.stack.Region != "" {
@@ -135,7 +171,7 @@ func (r resolver) ref(name string) string {
 var subVar = regexp.MustCompile(`\$\{([^}]*)\}`)
 
 // sub evaluates Fn::Sub: a string, or a string and a mapping of variables.
-func (r resolver) sub(arg *yaml.Node) (string, bool) {
+func (r *resolver) sub(arg *yaml.Node) (string, bool) {
 	text, vars := arg, (*yaml.Node)(nil)
 	if args := items(arg); len(args) == 2 {
 		text, vars = deref(args[0]), deref(args[1])
@@ -143,34 +179,46 @@ func (r resolver) sub(arg *yaml.Node) (string, bool) {
 	if text == nil || text.Kind != yaml.ScalarNode {
 		return "", false
 	}
-	ok := true
+	ok, added := true, 0
 	out := subVar.ReplaceAllStringFunc(text.Value, func(m string) string {
+		if !ok {
+			return ""
+		}
 		name := strings.TrimSpace(m[2 : len(m)-1])
+		var v string
 		switch {
 		case strings.HasPrefix(name, "!"):
-			return "${" + name[1:] + "}"
+			v = "${" + name[1:] + "}"
 		case vars != nil && mapValue(vars, name) != nil:
-			v, vok := r.value(mapValue(vars, name))
-			ok = ok && vok
-			return v
+			v, ok = r.value(mapValue(vars, name))
 		case strings.Contains(name, ".") && !strings.HasPrefix(name, "AWS::"):
-			return placeholderPrefix + name
+			v = placeholderPrefix + name
+		default:
+			v = r.ref(name)
 		}
-		return r.ref(name)
+		if added += len(v); added > maxOutputValue {
+			r.spent, ok = true, false
+		}
+		return v
 	})
 	return out, ok
 }
 
 // strings resolves every item of a list to a string.
-func (r resolver) strings(n *yaml.Node) ([]string, bool) {
+func (r *resolver) strings(n *yaml.Node) ([]string, bool) {
 	list := items(n)
 	if list == nil {
 		return nil, false
 	}
 	out := make([]string, len(list))
+	total := 0
 	for i, e := range list {
 		v, ok := r.value(e)
 		if !ok {
+			return nil, false
+		}
+		if total += len(v); total > maxOutputValue {
+			r.spent = true
 			return nil, false
 		}
 		out[i] = v
