@@ -134,7 +134,15 @@ type output struct {
 	overflow bool
 }
 
-func (b *output) Write(p []byte) (int, error) { return b.WriteString(string(p)) }
+func (b *output) Write(p []byte) (int, error) {
+	if b.blocks[string(p)] {
+		return b.WriteString(string(p))
+	}
+	if err := b.room(len(p)); err != nil {
+		return 0, err
+	}
+	return b.Builder.Write(p)
+}
 
 // WriteString keeps io.WriteString from reaching the embedded builder's
 // own WriteString, which would bypass the limit.
@@ -143,12 +151,20 @@ func (b *output) WriteString(s string) (int, error) {
 	if b.blocks[s] {
 		s = indentBlock(s, b.indent())
 	}
-	if b.overflow || b.Len()+len(s) > MaxOutputBytes {
-		b.overflow = true
-		return 0, errOutputTooLarge
+	if err := b.room(len(s)); err != nil {
+		return 0, err
 	}
 	_, _ = b.Builder.WriteString(s)
 	return n, nil
+}
+
+// room fails once the output would pass MaxOutputBytes with n bytes more.
+func (b *output) room(n int) error {
+	if b.overflow || b.Len()+n > MaxOutputBytes {
+		b.overflow = true
+		return errOutputTooLarge
+	}
+	return nil
 }
 
 // indent is the white space that the current line of the output starts
