@@ -19,7 +19,7 @@ func FuzzRead(f *testing.F) {
 			}
 			return
 		}
-		if len(b.Files) > MaxFiles || b.Schema == nil || b.SchemaText == "" {
+		if len(b.Files) > maxKeptFiles || checkFileCounts(b.Files) != nil || b.Schema == nil || b.SchemaText == "" {
 			t.Fatalf("accepted bundle breaks limits: %d files, schema %v", len(b.Files), b.Schema)
 		}
 		for _, f := range b.Files {

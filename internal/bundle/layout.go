@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -121,57 +120,40 @@ func readManifest(files []File, dir string) (*Manifest, error) {
 // and HCL sources.
 var yamlExempt = map[string]bool{".tf": true, ".tfvars": true, ".hcl": true}
 
-// checkYAMLFiles checks that every file is valid YAML, except Terraform
-// files and the files of a CodeBuild folder (scripts and programs the
-// commands run). CloudFormation files rendered with Jinja are checked with
-// their Jinja tags blanked out, since a template is YAML only once rendered.
+// checkYAMLFiles checks that the files a bundle holds as YAML text are valid
+// YAML. Three kinds of files are kept as bytes instead, unchecked:
+//   - every file of a folder whose manifest renders with hcl (Terraform) or
+//     codebuild: sources, scripts and programs, such as the .zip lambda
+//     package of AWS's Terraform samples;
+//   - Terraform files (.tf, .tfvars, .hcl) wherever they are;
+//   - the Jinja templates a manifest names, which are YAML only once
+//     rendered: AWS's own samples are not YAML before (a {% for %} on a
+//     line of its own), so rendering checks them (RenderedYAML) and a
+//     template that does not render to YAML fails its deployment.
 func checkYAMLFiles(b *Bundle) error {
-	codebuild := map[string]bool{}
+	bytesOnly := map[string]bool{}
 	jinja := map[string]bool{}
 	for _, m := range []*Manifest{b.Infrastructure, b.Pipeline} {
 		if m == nil {
 			continue
 		}
-		if m.CodeBuild != nil {
-			codebuild[m.Dir] = true
-		}
 		for _, t := range m.Templates {
-			if t.RenderingEngine == EngineJinja {
+			switch t.RenderingEngine {
+			case EngineHCL, EngineCodeBuild:
+				bytesOnly[m.Dir] = true
+			case EngineJinja:
 				jinja[m.Dir+"/"+t.File] = true
 			}
 		}
 	}
 	for _, f := range b.Files {
-		if f.Path == SchemaPath || isManifestPath(f.Path) || yamlExempt[path.Ext(f.Path)] {
-			continue
-		}
 		top, _, _ := strings.Cut(f.Path, "/")
-		if codebuild[top] {
+		if f.Path == SchemaPath || isManifestPath(f.Path) || yamlExempt[path.Ext(f.Path)] || bytesOnly[top] || jinja[f.Path] {
 			continue
 		}
-		data := f.Data
-		if jinja[f.Path] {
-			data = blankJinja(data)
-		}
-		if _, err := parseYAMLDocs(data, false); err != nil {
+		if _, err := parseYAMLDocs(f.Data, false); err != nil {
 			return problemf("%s: %v", f.Path, err)
 		}
 	}
 	return nil
-}
-
-// jinjaTag matches Jinja statements, comments and expressions.
-var jinjaTag = regexp.MustCompile(`(?s)\{%.*?%\}|\{#.*?#\}|\{\{.*?\}\}`)
-
-// blankJinja replaces Jinja statements and comments by nothing and
-// expressions by a placeholder word, keeping line breaks so that YAML errors
-// report the lines of the original file.
-func blankJinja(data []byte) []byte {
-	return jinjaTag.ReplaceAllFunc(data, func(m []byte) []byte {
-		nl := strings.Repeat("\n", strings.Count(string(m), "\n"))
-		if strings.HasPrefix(string(m), "{{") {
-			return []byte("jinja" + nl)
-		}
-		return []byte(nl)
-	})
 }

@@ -28,9 +28,8 @@ func TestNulInBundlesAndSpecs(t *testing.T) {
 		{"raw NUL in a manifest comment", bundletest.TarGz(t, f("schema/schema.yaml", envSchema),
 			f("infrastructure/manifest.yaml", "# \x00\n"+bundletest.CFNManifest), f("infrastructure/cloudformation.yaml", cfnTemplate)),
 			"infrastructure/manifest.yaml: line 1: " + refused},
-		{"an escaped NUL in a CloudFormation output", bundletest.TarGz(t, f("schema/schema.yaml", envSchema),
-			f("infrastructure/manifest.yaml", bundletest.CFNManifest), f("infrastructure/cloudformation.yaml", cfnTemplate+"  Bad:\n    Value: \"a\\0b\"\n")),
-			"infrastructure/cloudformation.yaml: line 16: " + refused},
+		{"raw NUL in a YAML file beside the template", envBundle(t, f("infrastructure/extra.yaml", "a: 1\n# \x00\n")),
+			"infrastructure/extra.yaml: line 2: " + refused},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Read(c.data, env)
@@ -40,7 +39,9 @@ func TestNulInBundlesAndSpecs(t *testing.T) {
 			}
 		})
 	}
-	// A Terraform file is not YAML: its bytes are kept as uploaded.
+	// A Terraform file is not YAML, and a Jinja template is YAML only once
+	// rendered (its output is checked then): their bytes are kept as
+	// uploaded, and none reaches the store as text.
 	tf := "resource \"x\" \"y\" {}\n# \x00\n"
 	b, err := Read(bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/manifest.yaml", tfManifest),
 		f("infrastructure/main.tf", tf)), env)
@@ -49,6 +50,15 @@ func TestNulInBundlesAndSpecs(t *testing.T) {
 	}
 	if got := b.File("infrastructure/main.tf"); got == nil || string(got.Data) != tf {
 		t.Errorf("main.tf = %q, want its bytes as uploaded", got)
+	}
+	jinja := cfnTemplate + "  Bad:\n    Value: \"a\\0b\"\n# \x00\n"
+	b, err = Read(bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/manifest.yaml", bundletest.CFNManifest),
+		f("infrastructure/cloudformation.yaml", jinja)), env)
+	if err != nil {
+		t.Fatalf("Jinja template with NUL characters: %v", err)
+	}
+	if got := b.File("infrastructure/cloudformation.yaml"); got == nil || string(got.Data) != jinja {
+		t.Errorf("cloudformation.yaml = %q, want its bytes as uploaded", got)
 	}
 
 	s := mustSchema(t, envSchema, KindEnvironment)

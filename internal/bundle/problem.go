@@ -9,7 +9,9 @@ import (
 const (
 	// MaxBundleBytes bounds the object as stored (the .tar.gz).
 	MaxBundleBytes = 5 << 20
-	// MaxFiles bounds the regular files in a bundle.
+	// MaxFiles bounds the regular files in each folder of a bundle
+	// (schema/, infrastructure/, instance_infrastructure/,
+	// pipeline_infrastructure/) and those outside them.
 	MaxFiles = 10
 	// MaxFileBytes bounds any file other than a manifest or the schema.
 	MaxFileBytes = 200 << 10

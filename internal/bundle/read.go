@@ -69,8 +69,8 @@ func (b *Bundle) File(p string) *File {
 
 // Read checks and parses a gzipped tar bundle. Every fault of the bundle is a
 // *Problem. Read never panics and is bounded in memory and time whatever the
-// input: at most MaxUncompressedBytes are decompressed and at most MaxFiles
-// files of bounded size are kept.
+// input: at most MaxUncompressedBytes are decompressed and the data of at
+// most maxKeptFiles files of bounded size is kept.
 func Read(data []byte, o ReadOptions) (*Bundle, error) {
 	if len(data) > MaxBundleBytes {
 		return nil, problemf("bundle is %d bytes; at most %d bytes (5 MB) are allowed", len(data), MaxBundleBytes)
@@ -80,10 +80,48 @@ func Read(data []byte, o ReadOptions) (*Bundle, error) {
 		return nil, err
 	}
 	files = stripWrapper(files)
+	if err := checkFileCounts(files); err != nil {
+		return nil, err
+	}
 	if err := checkPaths(files); err != nil {
 		return nil, err
 	}
 	return assemble(files, o)
+}
+
+// maxKeptFiles is the most files whose data readArchive keeps: MaxFiles in
+// each of a bundle's four folders and MaxFiles outside them. A bundle with
+// more breaks the quota of one of them (checkFileCounts), so its other
+// files are counted by path only.
+const maxKeptFiles = MaxFiles * (len(bundleFolders) + 1)
+
+// bundleFolders are the folders of a bundle, in the order messages name
+// them.
+var bundleFolders = [...]string{dirSchema, dirInfrastructure, dirInstance, dirPipeline}
+
+// checkFileCounts applies the file quota to each folder of the bundle, and
+// to the files outside them together: AWS's own Terraform samples hold 11
+// to 13 files in one bundle, so the quota that AWS documents "per bundle"
+// cannot have counted the whole bundle.
+func checkFileCounts(files []File) error {
+	counts := map[string]int{}
+	for _, f := range files {
+		top, _, _ := strings.Cut(f.Path, "/")
+		if !knownTop[top] || top == f.Path {
+			top = ""
+		}
+		counts[top]++
+	}
+	for _, dir := range bundleFolders {
+		if n := counts[dir]; n > MaxFiles {
+			return problemf("%s/ holds %d files; at most %d are allowed in each folder of a bundle", dir, n, MaxFiles)
+		}
+	}
+	if n := counts[""]; n > MaxFiles {
+		return problemf("the bundle holds %d files outside %s/, %s/, %s/ and %s/; at most %d are allowed", n,
+			dirSchema, dirInfrastructure, dirInstance, dirPipeline, MaxFiles)
+	}
+	return nil
 }
 
 // errTooBig marks the decompressed stream passing MaxUncompressedBytes.
@@ -194,8 +232,9 @@ func readArchive(data []byte) ([]File, error) {
 		if hdr.Size > MaxFileBytes {
 			return nil, problemf("%s: file is %d bytes; at most %d bytes (200 KB) are allowed", name, hdr.Size, MaxFileBytes)
 		}
-		if count > MaxFiles {
-			// Keep counting, without keeping data, to report the total.
+		if count > maxKeptFiles {
+			// Keep the path only, to count the files of its folder.
+			files = append(files, File{Path: name})
 			continue
 		}
 		body, err := io.ReadAll(io.LimitReader(tr, MaxFileBytes+1))
@@ -206,9 +245,6 @@ func readArchive(data []byte) ([]File, error) {
 			return nil, problemf("%s: file is larger than %d bytes (200 KB)", name, MaxFileBytes)
 		}
 		files = append(files, File{Path: name, Data: body})
-	}
-	if count > MaxFiles {
-		return nil, problemf("bundle has %d files; at most %d are allowed", count, MaxFiles)
 	}
 	// Read what follows the end of the archive (tar pads it) so that gzip
 	// checks its checksum: a damaged bundle must not pass for a good one.

@@ -279,7 +279,14 @@ func TestReadFaults(t *testing.T) {
 		{"truncated", good[:len(good)/2], env, "bundle is truncated: its data ends unexpectedly"},
 		{"truncated trailer", good[:len(good)-4], env, "bundle is truncated: its data ends unexpectedly"},
 		{"bad checksum", append(append([]byte{}, good[:len(good)-8]...), 1, 2, 3, 4, 5, 6, 7, 8), env, "bundle's gzip data is damaged: gzip: invalid checksum"},
-		{"too many files", bundletest.TarGz(t, many(12)...), env, "bundle has 12 files; at most 10 are allowed"},
+		{"too many files in a folder", bundletest.TarGz(t, many(12)...), env, "infrastructure/ holds 11 files; at most 10 are allowed in each folder of a bundle"},
+		{"too many files outside the folders", envBundle(t, func() []bundletest.Entry {
+			var es []bundletest.Entry
+			for i := range 11 {
+				es = append(es, f(fmt.Sprintf("docs/%d.yaml", i), "a: 1\n"))
+			}
+			return es
+		}()...), env, "the bundle holds 11 files outside schema/, infrastructure/, instance_infrastructure/ and pipeline_infrastructure/; at most 10 are allowed"},
 		{"file too large", envBundle(t, f("infrastructure/big.yaml", big(MaxFileBytes+1))), env,
 			"infrastructure/big.yaml: file is 204801 bytes; at most 204800 bytes (200 KB) are allowed"},
 		{"manifest too large", bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/manifest.yaml", bundletest.CFNManifest+big(MaxManifestBytes))), env,
@@ -310,9 +317,8 @@ func TestReadFaults(t *testing.T) {
 			"schema/schema.yaml: not valid YAML: line 2: did not find expected node content"},
 		{"other file not YAML", envBundle(t, f("infrastructure/extra.yaml", "a: [b\n")), env, "infrastructure/extra.yaml: not valid YAML"},
 		{"file at root not YAML", envBundle(t, f("README.md", "# Title\nkey: value: other\n")), env, "README.md: not valid YAML"},
-		{"jinja template not YAML", bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/manifest.yaml", bundletest.CFNManifest),
-			f("infrastructure/cloudformation.yaml", "Resources:\n  {% if x %}\n  A: {{ y }}: z\n")), env,
-			"infrastructure/cloudformation.yaml: not valid YAML: line 3"},
+		{"zip in a CloudFormation folder", envBundle(t, f("infrastructure/lambda.zip", "PK\x03\x04\x00\x00binary")), env,
+			"infrastructure/lambda.zip: line 1: holds the character U+0000 (NUL)"},
 		{"no infrastructure manifest", bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/cloudformation.yaml", cfnTemplate)), env,
 			"bundle has no infrastructure/manifest.yaml (found: infrastructure/, schema/)"},
 		{"customer-managed with infrastructure", bundletest.TarGz(t, f("schema/schema.yaml", customerManagedSchema), f("infrastructure/manifest.yaml", bundletest.CFNManifest)),
@@ -405,5 +411,78 @@ func TestReadManyFilesStaysBounded(t *testing.T) {
 		es = append(es, f(fmt.Sprintf("x/%d", i), ""))
 	}
 	_, err := Read(bundletest.TarGz(t, es...), ReadOptions{Kind: KindEnvironment})
-	wantProblem(t, err, "bundle has 5000 files; at most 10 are allowed")
+	wantProblem(t, err, "the bundle holds 5000 files outside schema/, infrastructure/, instance_infrastructure/ and pipeline_infrastructure/; at most 10 are allowed")
+}
+
+// TestReadCountsFilesPerFolder: the 10-file quota counts each folder of a
+// bundle on its own, as AWS's Terraform samples need (11 to 13 files in a
+// service template bundle, at most 7 in a folder).
+func TestReadCountsFilesPerFolder(t *testing.T) {
+	es := []bundletest.Entry{f("schema/schema.yaml", svcSchema), f("instance_infrastructure/manifest.yaml", tfManifest),
+		f("pipeline_infrastructure/manifest.yaml", tfManifest)}
+	for i := range 9 {
+		es = append(es, f(fmt.Sprintf("instance_infrastructure/f%d.tf", i), tfMain), f(fmt.Sprintf("pipeline_infrastructure/f%d.tf", i), tfMain))
+	}
+	for i := range 10 {
+		es = append(es, f(fmt.Sprintf("docs/%d.yaml", i), "a: 1\n"))
+	}
+	b, err := Read(bundletest.TarGz(t, es...), ReadOptions{Kind: KindService})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Files) != 31 {
+		t.Fatalf("%d files kept, want all 31", len(b.Files))
+	}
+	// A wrapping folder is not a folder of the bundle: its folders are.
+	var wrapped []bundletest.Entry
+	for _, e := range es {
+		wrapped = append(wrapped, f("mytemplate/"+e.Name, e.Body))
+	}
+	if _, err := Read(bundletest.TarGz(t, wrapped...), ReadOptions{Kind: KindService}); err != nil {
+		t.Fatalf("wrapped: %v", err)
+	}
+	wantProblem(t, func() error {
+		_, err := Read(bundletest.TarGz(t, append(wrapped, f("mytemplate/pipeline_infrastructure/extra.tf", tfMain))...), ReadOptions{Kind: KindService})
+		return err
+	}(), "pipeline_infrastructure/ holds 11 files; at most 10 are allowed in each folder of a bundle")
+}
+
+// TestReadTakesJinjaTemplatesAsTheyAre: a Jinja template is YAML only once
+// rendered (docs/bundles.md), so registration takes one that is not YAML
+// before rendering, as AWS's samples need, and keeps its bytes. Rendering
+// checks the result.
+func TestReadTakesJinjaTemplatesAsTheyAre(t *testing.T) {
+	notYAML := "Resources:\n{% for s in environment.inputs.subnets %}\n  {{ s }}: {{ '{' }}\n{% endfor %}\nOutputs: [\x00\n"
+	for _, o := range []ReadOptions{{Kind: KindEnvironment}, {Kind: KindService}} {
+		dir := "infrastructure"
+		schema := envSchema
+		if o.Kind == KindService {
+			dir, schema = "instance_infrastructure", bundletest.ServiceSchemaNoPipeline
+		}
+		b, err := Read(bundletest.TarGz(t, f("schema/schema.yaml", schema), f(dir+"/manifest.yaml", bundletest.CFNManifest),
+			f(dir+"/cloudformation.yaml", notYAML)), o)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if got := b.File(dir + "/cloudformation.yaml"); got == nil || string(got.Data) != notYAML {
+			t.Errorf("%s/cloudformation.yaml = %q, want its bytes as uploaded", dir, got)
+		}
+	}
+}
+
+// TestReadTakesAnyBytesInTerraformAndCodeBuildFolders: a folder whose
+// manifest renders with hcl or codebuild may hold any file, a .zip lambda
+// package like AWS's Terraform samples, kept byte for byte.
+func TestReadTakesAnyBytesInTerraformAndCodeBuildFolders(t *testing.T) {
+	zip := "PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe: : \x00\x01"
+	for manifest, extra := range map[string]bundletest.Entry{tfManifest: f("infrastructure/main.tf", tfMain), codebuildManifest: f("infrastructure/deploy.sh", script)} {
+		b, err := Read(bundletest.TarGz(t, f("schema/schema.yaml", envSchema), f("infrastructure/manifest.yaml", manifest), extra,
+			f("infrastructure/lambda.zip", zip), f("infrastructure/nested/notes.txt", "a: b: c\n")), ReadOptions{Kind: KindEnvironment})
+		if err != nil {
+			t.Fatalf("%s: %v", extra.Name, err)
+		}
+		if got := b.File("infrastructure/lambda.zip"); got == nil || string(got.Data) != zip {
+			t.Errorf("lambda.zip = %q, want its bytes as uploaded", got)
+		}
+	}
 }

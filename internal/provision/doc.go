@@ -7,6 +7,7 @@
 //
 // Emulate is the only engine so far. It provisions nothing: it waits a
 // configurable delay and reports success, with outputs taken from the
-// rendered CloudFormation template's Outputs section (see Emulate). Engines
-// that really apply infrastructure plug in behind the same interface.
+// rendered CloudFormation template's Outputs section, placeholders standing
+// for what only provisioning could give (see Emulate). Engines that really
+// apply infrastructure plug in behind the same interface.
 package provision

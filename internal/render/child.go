@@ -71,7 +71,7 @@ func child(in io.Reader, out io.Writer) int {
 		return exitProtocol
 	}
 	time.AfterFunc(time.Duration(job.Limits.TimeMS)*time.Millisecond+timeGuard, func() { os.Exit(exitTime) })
-	data, err := decodeData(job.Data)
+	data, err := decodeData(job.Data, job.Marks)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "openproton rendering process: cannot read the variables:", err)
 		return exitProtocol

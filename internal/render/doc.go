@@ -27,9 +27,10 @@
 // rendering that would write more than MaxOutputBytes fails. Its errors are
 // said in words, with the file and the line (explain.go).
 //
-// Of Proton's own filters, proton_cfn_sanitize is provided; the others
-// (proton_cfn_ecs_task_definition_formatted_env_vars,
-// proton_cfn_lambda_function_formatted_env_vars, proton_cfn_iam_policy_arns)
-// concern service templates and make a rendering fail with a message that
-// names them.
+// Proton's own filters work as AWS documents them (filters.go). Outputs of
+// other resources are strict, as Proton's are: a family marks them as
+// Outputs in a job's data (and an absent component as NoComponent), and a
+// template that reads one that is not there fails, naming it, unless the
+// default filter gives a value. The marks cross to the rendering process
+// beside the data (protocol.go).
 package render

@@ -172,6 +172,9 @@ func explainRun(name string, err error) error {
 	if m := atLine.FindAllStringSubmatch(full, -1); m != nil {
 		line, _ = strconv.Atoi(m[len(m)-1][1])
 	}
+	if what, ok := explainMissing(full); ok {
+		return failed(name, line, what)
+	}
 	if loc := readOfNone.FindStringIndex(full); loc != nil {
 		// gonja writes both "Unable" and "unable".
 		if i := strings.LastIndex(strings.ToLower(full[:loc[0]]), "unable to evaluate "); i >= 0 {
@@ -216,6 +219,8 @@ var runRules = []runRule{
 	{regexp.MustCompile(`(?:^|: )filter '([^']*)' not found$`), func(m []string, again func(string) string) string { return "there is no filter named " + m[1] }},
 	{regexp.MustCompile(`(?:^|: )test '([^']*)' not found$`), func(m []string, again func(string) string) string { return "there is no test named " + m[1] }},
 	{regexp.MustCompile(`(?:^|: )([^\s:]+) is not callable$`), func(m []string, again func(string) string) string { return m[1] + " is not a function or macro" }},
+	// Proton's filters refuse a value in AWS's words.
+	{regexp.MustCompile(`(?s)(?:^|: )invalid call to filter 'proton_cfn_[a-z_]+': (Illegal character\(s\) detected in .*)$`), func(m []string, again func(string) string) string { return m[1] }},
 	{regexp.MustCompile(`(?s)(?:^|: )invalid call to (filter|function) '([^']*)': (.*)$`), func(m []string, again func(string) string) string {
 		inner := again(m[3])               // an error passed on as the filter's input
 		if strings.Contains(inner, m[2]) { // the message names its subject already
@@ -255,4 +260,33 @@ func readOfUndefined(expr string) string {
 		return fmt.Sprintf("%s is undefined, so %s cannot be read", expr[:loc[0]], expr)
 	}
 	return fmt.Sprintf("%s cannot be read from an undefined value", expr)
+}
+
+// missingRe finds the error of a missing output (missingOutput) at the
+// end of gonja's message, with the expression that read it: the last
+// "Unable to evaluate EXPR: " before it.
+var missingRe = regexp.MustCompile(`(?s)^.*[Uu]nable to evaluate (.+?): (?:there is no output named (\S+?)(: no component is attached)?|no component is attached, so there is no (\S+))$`)
+
+// explainMissing says that a template read an output (or a member of a
+// component) that is not there, naming the expression that read it, when
+// gonja's message full ends with that error.
+func explainMissing(full string) (string, bool) {
+	m := missingRe.FindStringSubmatch(full)
+	if m == nil {
+		return "", false
+	}
+	expr, parent := m[1], m[1]
+	if loc := lastAccessor.FindStringIndex(expr); loc != nil && loc[0] > 0 {
+		parent = expr[:loc[0]]
+	}
+	var what string
+	switch {
+	case m[4] != "":
+		what = fmt.Sprintf("no component is attached to the service instance, so %s has no %s", parent, m[4])
+	case m[3] != "":
+		what = fmt.Sprintf("no component is attached to the service instance, so %s has no output named %s", parent, m[2])
+	default:
+		what = fmt.Sprintf("%s has no output named %s", parent, m[2])
+	}
+	return fmt.Sprintf(`%s (a reference that may be missing takes a default: %s | default("..."))`, what, expr), true
 }

@@ -28,7 +28,8 @@ func TestErrorsInWords(t *testing.T) {
 		{"{% macro f(n) %}{% endmacro %}{{ f(1, 2) }}", "failed at line 1: macro 'f' received 2 arguments but expected only 1"},
 		{"{{ range('a') }}", "failed at line 1: range() takes integers: range([start, ]stop[, step])"},
 		{"{{ range(1, 2, 0) }}", "failed at line 1: range() cannot take a step of 0"},
-		{"{{ environment.inputs.x | proton_cfn_iam_policy_arns }}", "failed at line 1: the filter proton_cfn_iam_policy_arns is not supported by openproton"},
+		{"{{ environment.inputs.x | proton_cfn_iam_policy_arns }}", "failed at line 1: proton_cfn_iam_policy_arns formats outputs (a mapping of names to values); it was given nothing (an undefined value)"},
+		{"{{ environment.inputs | proton_cfn_iam_policy_arns(raw=False) }}", "failed at line 1: the filter proton_cfn_iam_policy_arns failed: received 1 unexpected keyword argument: 'raw'"},
 		// Errors inside loops and macros name the inner line.
 		{"{% for s in [1] %}\nok\n{{ s | nosuch }}\n{% endfor %}", "failed at line 3: there is no filter named nosuch"},
 		{"{% macro m() %}\n\n{{ nosuch.x }}{% endmacro %}{{ m() }}", "failed at line 3: nosuch is undefined, so nosuch.x cannot be read"},

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/dustin/go-humanize"
@@ -39,12 +38,12 @@ func jinja(name, source string, data map[string]any) (out string, err error) {
 		}
 	}()
 	loader := &oneFile{name: "/" + strings.TrimPrefix(name, "/"), source: source}
-	env := environment()
+	b := output{blocks: blocks{}}
+	env := environment(b.blocks)
 	tpl, err := exec.NewTemplate(loader.name, config.New(), loader, env)
 	if err != nil {
 		return "", explainParse(name, loader, env, err)
 	}
-	var b limitedBuilder
 	err = tpl.Execute(&b, exec.NewContext(data))
 	// gonja does not always stop at a failed write; the builder remembers it.
 	if b.overflow {
@@ -57,8 +56,9 @@ func jinja(name, source string, data map[string]any) (out string, err error) {
 }
 
 // environment returns a fresh gonja environment for one rendering: its
-// range() budget is its own.
-func environment() *exec.Environment {
+// range() budget is its own, and Proton's filters write their YAML blocks
+// to b.
+func environment(b blocks) *exec.Environment {
 	budget := MaxRangeItems
 	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
 	ctx.Set("range", func(_ *exec.Evaluator, params *exec.VarArgs) ([]int, error) {
@@ -91,38 +91,13 @@ func environment() *exec.Environment {
 		}
 		return out, nil
 	})
-	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
-	_ = filters.Register("proton_cfn_sanitize", sanitize)
-	for _, name := range []string{"proton_cfn_ecs_task_definition_formatted_env_vars",
-		"proton_cfn_lambda_function_formatted_env_vars", "proton_cfn_iam_policy_arns"} {
-		_ = filters.Register(name, unsupported(name))
-	}
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters).Update(exec.NewFilterSet(protonFilters(b)))
 	return &exec.Environment{
 		Context:           ctx,
 		Filters:           filters,
 		Tests:             exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests),
 		ControlStructures: exec.NewControlStructureSet(map[string]parser.ControlStructureParser{}).Update(builtins.ControlStructures),
 		Methods:           builtins.Methods,
-	}
-}
-
-var notAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
-
-// sanitize is Proton's proton_cfn_sanitize: it keeps the characters that a
-// CloudFormation logical id may hold.
-func sanitize(_ *exec.Evaluator, in *exec.Value, params *exec.VarArgs) *exec.Value {
-	if in.IsError() {
-		return in
-	}
-	if err := params.Take(); err != nil {
-		return exec.AsValue(exec.ErrInvalidCall(err))
-	}
-	return exec.AsValue(notAlnum.ReplaceAllString(in.String(), ""))
-}
-
-func unsupported(name string) exec.FilterFunction {
-	return func(*exec.Evaluator, *exec.Value, *exec.VarArgs) *exec.Value {
-		return exec.AsValue(fmt.Errorf("the filter %s is not supported by openproton", name))
 	}
 }
 
@@ -150,23 +125,55 @@ func notAvailable(path string) error {
 	return fmt.Errorf("%q cannot be read: a bundle template cannot include, import or extend other files", strings.TrimPrefix(path, "/"))
 }
 
-// limitedBuilder collects output up to MaxOutputBytes.
-type limitedBuilder struct {
+// output collects a rendering's output up to MaxOutputBytes. A YAML block
+// that one of Proton's filters wrote, written as an expression's whole
+// value, is indented as the line it starts on (filters.go).
+type output struct {
 	strings.Builder
+	blocks   blocks
 	overflow bool
 }
 
-func (b *limitedBuilder) Write(p []byte) (int, error) {
-	if b.overflow || b.Len()+len(p) > MaxOutputBytes {
-		b.overflow = true
-		return 0, errOutputTooLarge
+func (b *output) Write(p []byte) (int, error) {
+	if b.blocks[string(p)] {
+		return b.WriteString(string(p))
+	}
+	if err := b.room(len(p)); err != nil {
+		return 0, err
 	}
 	return b.Builder.Write(p)
 }
 
 // WriteString keeps io.WriteString from reaching the embedded builder's
 // own WriteString, which would bypass the limit.
-func (b *limitedBuilder) WriteString(s string) (int, error) { return b.Write([]byte(s)) }
+func (b *output) WriteString(s string) (int, error) {
+	n := len(s)
+	if b.blocks[s] {
+		s = indentBlock(s, b.indent())
+	}
+	if err := b.room(len(s)); err != nil {
+		return 0, err
+	}
+	_, _ = b.Builder.WriteString(s)
+	return n, nil
+}
+
+// room fails once the output would pass MaxOutputBytes with n bytes more.
+func (b *output) room(n int) error {
+	if b.overflow || b.Len()+n > MaxOutputBytes {
+		b.overflow = true
+		return errOutputTooLarge
+	}
+	return nil
+}
+
+// indent is the white space that the current line of the output starts
+// with.
+func (b *output) indent() string {
+	s := b.String()
+	line := s[strings.LastIndexByte(s, '\n')+1:]
+	return line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+}
 
 // sizeText writes a size in bytes the way the limits are documented: in
 // MiB or KiB when it is a whole number of them.

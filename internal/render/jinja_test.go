@@ -12,12 +12,12 @@ func env(inputs map[string]any) map[string]any {
 
 func TestJinjaRendersInputs(t *testing.T) {
 	src := "Name: {{ environment.name }}\nCidr: {{ environment.inputs.cidr | default('10.0.0.0/16') }}\n" +
-		"{% for s in environment.inputs.subnets %}- {{ s | upper }}\n{% endfor %}Id: {{ 'my-vpc.1' | proton_cfn_sanitize }}"
+		"{% for s in environment.inputs.subnets %}- {{ s | upper }}\n{% endfor %}Id: {{ 'my-vpc_1' | proton_cfn_sanitize }}"
 	got, err := jinja("cloudformation.yaml", src, env(map[string]any{"subnets": []any{"a", "b"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Name: dev\nCidr: 10.0.0.0/16\n- A\n- B\nId: myvpc1"
+	want := "Name: dev\nCidr: 10.0.0.0/16\n- A\n- B\nId: my-vpc_1"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}

@@ -14,7 +14,8 @@ type File struct {
 // Job is what one rendering renders: the Jinja files of one deployment,
 // with the same top-level variables for each (for an environment:
 // {"environment": {"name": ..., "inputs": {...}}}). Data holds what JSON
-// holds: strings, bools, nil, int64, float64, []any and map[string]any.
+// holds: strings, bools, nil, int64, float64, []any and map[string]any;
+// and, as members of those maps and lists, Outputs and NoComponent().
 type Job struct {
 	Files []File
 	Data  map[string]any

@@ -161,9 +161,13 @@ func exampleEnvironment(ctx context.Context, t *testing.T, c *proton.Client, e e
 		}
 	} else {
 		// Outputs with plain string values, which the emulating engine
-		// records from the rendered template.
+		// records from the rendered template, and placeholders for those
+		// that only CloudFormation could resolve.
 		want["ClusterName"] = e.lang
 		want["VpcCidr"] = "10.0.0.0/16"
+		want["VpcId"] = "emulated:VPC.Ref"
+		want["PublicSubnetOne"] = "emulated:PublicSubnetOne.Ref"
+		want["PublicSubnetTwo"] = "emulated:PublicSubnetTwo.Ref"
 	}
 	dw := proton.NewEnvironmentDeployedWaiter(c, func(o *proton.EnvironmentDeployedWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 200*time.Millisecond, time.Second

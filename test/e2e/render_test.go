@@ -28,8 +28,6 @@ const renderTimeout = "3s"
 
 // renderHostile are the hostile templates (the infrastructure file of an
 // environment template) and the message each deployment must end with.
-// Their statements stand in YAML comments, so that registration, which
-// checks the file as YAML with its Jinja tags blanked out, takes them.
 var renderHostile = []struct{ name, template, want string }{
 	{"recursion", "# {% macro f(n) %}{{ f(n) }}{% endmacro %}\nOutputs:\n  X:\n    Value: '{{ f(1) }}'\n",
 		"rendering infrastructure/cloudformation.yaml stopped: it needed recursion or nesting deeper than the rendering stack limit (32 MiB) allows"},

@@ -36,6 +36,12 @@ type fixture struct {
 // the services over it.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureOf(t, bundletest.EnvFiles())
+}
+
+// newFixtureOf is newFixture with the files of the bundle of version 1.0.
+func newFixtureOf(t *testing.T, files map[string]string) *fixture {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.OpenMemory(ctx)
 	if err != nil {
@@ -54,7 +60,6 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := bundletest.EnvFiles()
 	if _, ok, err := st.LeaseJob(ctx, store.LeaseJobParams{Owner: "test", Until: now.Add(time.Minute), Now: now,
 		Kinds: []store.JobKind{store.JobRegistration}}); err != nil || !ok {
 		t.Fatalf("lease registration: %v %v", ok, err)
@@ -155,6 +160,40 @@ func TestRunnerDeploysAndRecordsOutputs(t *testing.T) {
 	if found, _ := r.Step(t.Context()); found {
 		t.Fatal("a completed deployment was run again")
 	}
+}
+
+// TestRenderedTemplatesAreCheckedAsYAML: a Jinja template is YAML only
+// once rendered, so a deployment checks what it renders; one that renders
+// to something else fails, naming the file, the line and what that line
+// reads, and the engine never sees it.
+func TestRenderedTemplatesAreCheckedAsYAML(t *testing.T) {
+	files := bundletest.EnvFiles()
+	files["infrastructure/cloudformation.yaml"] = "Resources:\n{% for i in range(2) %}\n  Topic{{ i }}:\n    Type: AWS::SNS::Topic\n{% endfor %}\n" +
+		"Outputs:\n  Name:\n    Value: {{ environment.name }}: {{ environment.inputs.count }}\n"
+	f := newFixtureOf(t, files)
+	f.create(t, "dev")
+	engine := &recordingEngine{}
+	if found, err := f.runner(engine, runnerOptions{}).Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	e := f.get(t, "dev")
+	want := `infrastructure/cloudformation.yaml is not valid YAML once rendered: line 11: mapping values are not allowed in this context (the rendered line 11 reads "    Value: dev: 2")`
+	if e.DeploymentStatus != store.DeployFailed || e.DeploymentStatusMessage != want {
+		t.Fatalf("environment %s: %q, want FAILED: %q", e.DeploymentStatus, e.DeploymentStatusMessage, want)
+	}
+	if engine.runs != 0 {
+		t.Fatalf("the engine ran %d times", engine.runs)
+	}
+}
+
+// recordingEngine counts its runs and provisions nothing.
+type recordingEngine struct{ runs int }
+
+func (e *recordingEngine) Name() string { return "recording" }
+
+func (e *recordingEngine) Run(context.Context, provision.Request) (provision.Result, error) {
+	e.runs++
+	return provision.Result{}, nil
 }
 
 func TestRunnerGivesUpAfterMaxAttempts(t *testing.T) {

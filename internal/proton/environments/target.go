@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
-	"strings"
 
-	"github.com/openproton/openproton/internal/bundle"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/provision"
 	"github.com/openproton/openproton/internal/render"
@@ -77,7 +74,8 @@ func (r target) request(ctx context.Context, d store.Deployment, e store.Environ
 	if err != nil {
 		return provision.Request{}, err
 	}
-	files, err := renderFiles(ctx, r.renderer, v.bundle, d.EnvironmentName, inputs)
+	files, err := deployments.RenderFiles(ctx, r.renderer, v.bundle, v.bundle.Infrastructure,
+		map[string]any{"environment": map[string]any{"name": d.EnvironmentName, "inputs": inputs}})
 	if err != nil {
 		return provision.Request{}, err
 	}
@@ -114,57 +112,6 @@ func (r target) request(ctx context.Context, d store.Deployment, e store.Environ
 		}
 	}
 	return req, nil
-}
-
-// renderFiles returns the infrastructure files of a bundle, Jinja files
-// rendered with the environment's name and inputs (all in one rendering
-// job), others as they are.
-func renderFiles(ctx context.Context, renderer render.Renderer, b *bundle.Bundle, name string, inputs map[string]any) ([]provision.File, error) {
-	m := b.Infrastructure
-	if m == nil {
-		return nil, nil
-	}
-	var out []provision.File
-	var job render.Job
-	var rendered []int // the files of out that the job renders
-	for _, t := range m.Templates {
-		for _, f := range b.Files {
-			rel, ok := strings.CutPrefix(f.Path, m.Dir+"/")
-			if !ok || rel == "manifest.yaml" || !matches(t, rel) {
-				continue
-			}
-			if strings.EqualFold(t.RenderingEngine, "jinja") {
-				rendered = append(rendered, len(out))
-				job.Files = append(job.Files, render.File{Name: f.Path, Source: string(f.Data)})
-			}
-			out = append(out, provision.File{Path: rel, Content: string(f.Data), RenderingEngine: t.RenderingEngine, Language: strings.ToLower(t.TemplateLanguage)})
-		}
-	}
-	if len(job.Files) > 0 {
-		job.Data = map[string]any{"environment": map[string]any{"name": name, "inputs": inputs}}
-		res, err := renderer.Render(ctx, job)
-		if err != nil {
-			return nil, err
-		}
-		for i, at := range rendered {
-			out[at].Content = res.Outputs[i]
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
-}
-
-// matches reports whether a file of the infrastructure folder belongs to a
-// manifest entry: the file it names, every .tf file for "*", and every file
-// for CodeBuild (whose entry names none).
-func matches(t bundle.ManifestTemplate, rel string) bool {
-	switch {
-	case t.File == "":
-		return true
-	case t.File == "*":
-		return path.Ext(rel) == ".tf" && !strings.Contains(rel, "/")
-	}
-	return rel == t.File
 }
 
 // customerManagedOutputs ends a deployment of a customer-managed

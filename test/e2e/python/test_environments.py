@@ -167,7 +167,9 @@ class Lifecycle(unittest.TestCase):
         name = fresh_name("env")
         create_env(acct, tpl, name=name, spec=h.spec(owner="ops", subnet_count=3), tags=[{"key": "team", "value": "a"}])
         env = h.wait_deployed(acct, name)
-        self.assertEqual(h.outputs(acct, name), {"Owner": "ops", "SubnetCount": "3", "VpcCidr": "10.0.0.0/16"})
+        # VpcId is !Ref VPC: the emulating engine names what it stands for.
+        self.assertEqual(h.outputs(acct, name), {"Owner": "ops", "SubnetCount": "3", "VpcCidr": "10.0.0.0/16",
+                                                 "VpcId": "emulated:VPC.Ref"})
         first = env["lastAttemptedDeploymentId"]
 
         # CURRENT_VAL keeps a value; the spec is returned exactly as sent.
