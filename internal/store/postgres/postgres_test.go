@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store"
-	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 	"github.com/openproton/openproton/internal/store/sqlstore"
+	"github.com/openproton/openproton/internal/store/storetest/pgtest"
 )
 
 // testDB is one test's access to PostgreSQL (see pgtest): the URL stores
