@@ -15,7 +15,6 @@ func TestConformance(t *testing.T) {
 		Open: func(t *testing.T) store.Store {
 			return d.open(t, d.newSchema(t))
 		},
-		LinkEnvironment: linkEnvironment,
 		Reopen: func(t *testing.T, s store.Store) store.Store {
 			ps, ok := s.(*Store)
 			if !ok {

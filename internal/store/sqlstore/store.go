@@ -39,7 +39,15 @@ func in[T ~string](col string, values []T, args *[]any) string {
 	for _, v := range values {
 		*args = append(*args, string(v))
 	}
-	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ") + ")"
+	return col + " IN (" + marks(len(values)) + ")"
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// values returns the rows of a multi-row VALUES: n rows of cols placeholders.
+func values(n, cols int) string {
+	return strings.TrimSuffix(strings.Repeat("("+marks(cols)+"), ", n), ", ")
 }
 
 // nullable maps an absent value to NULL, for COALESCE to keep the column.

@@ -311,7 +311,7 @@ func (s *Store) DeleteTemplateVersion(ctx context.Context, p store.DeleteVersion
 			return err
 		}
 		out = v
-		return s.templateGone(ctx, tx, p.Key.TemplateKey, number(p.Key.VersionNumber), p.ARN, p.Now)
+		return s.templateGone(ctx, tx, p.Key.TemplateKey, p.Key.Name+":"+number(p.Key.VersionNumber), p.ARN, p.Now)
 	})
 	if err != nil {
 		return store.TemplateVersion{}, err
