@@ -43,13 +43,7 @@ func ScanConnection(row Row) (store.Connection, error) {
 func (s *Store) getConnection(ctx context.Context, q Q, region, id, lock string) (store.Connection, error) {
 	c, err := ScanConnection(q.QueryRow(ctx, `SELECT `+ConnectionColumns+` FROM connections
 		WHERE region = ? AND id = ? `+lock, region, id))
-	switch {
-	case isNoRows(err):
-		return store.Connection{}, store.ErrNotFound
-	case err != nil:
-		return store.Connection{}, s.errorf("get connection %s: %w", id, err)
-	}
-	return c, nil
+	return found(s, c, err, "get connection %s", id)
 }
 
 // GetConnection implements store.Connections.
@@ -196,13 +190,7 @@ func (s *Store) environmentUsing(ctx context.Context, q Q, region, id string) (s
 	err := q.QueryRow(ctx, `SELECT name FROM environments
 		WHERE region = ? AND environment_account_connection_id = ? ORDER BY account, name LIMIT 1`,
 		region, id).Scan(&name)
-	switch {
-	case isNoRows(err):
-		return "", nil
-	case err != nil:
-		return "", s.errorf("environments using connection %s: %w", id, err)
-	}
-	return name, nil
+	return name, s.read(err, nil, "environments using connection %s", id)
 }
 
 // DeleteConnection implements store.Connections.
@@ -212,11 +200,8 @@ func (s *Store) DeleteConnection(ctx context.Context, region, id, arn string, no
 		var err error
 		gone, err = ScanConnection(tx.QueryRow(ctx, `DELETE FROM connections WHERE region = ? AND id = ?
 			RETURNING `+ConnectionColumns, region, id))
-		switch {
-		case isNoRows(err):
-			return store.ErrNotFound
-		case err != nil:
-			return s.errorf("delete connection %s: %w", id, err)
+		if err := s.read(err, store.ErrNotFound, "delete connection %s", id); err != nil {
+			return err
 		}
 		if err := s.deleteTags(ctx, tx, arn); err != nil {
 			return err

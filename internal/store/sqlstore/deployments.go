@@ -79,13 +79,7 @@ func (s *Store) insertDeployment(ctx context.Context, tx Q, d store.Deployment, 
 func (s *Store) getDeployment(ctx context.Context, q Q, region, id, lock string) (store.Deployment, error) {
 	d, err := scanDeployment(q.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments
 		WHERE region = ? AND id = ? `+lock, region, id))
-	switch {
-	case isNoRows(err):
-		return store.Deployment{}, store.ErrNotFound
-	case err != nil:
-		return store.Deployment{}, s.errorf("get deployment %s: %w", id, err)
-	}
-	return d, nil
+	return found(s, d, err, "get deployment %s", id)
 }
 
 // GetDeployment implements store.Deployments.

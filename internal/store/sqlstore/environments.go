@@ -71,13 +71,7 @@ func environmentValues(e store.Environment) []any {
 func (s *Store) getEnvironment(ctx context.Context, q Q, account, region, name, lock string) (store.Environment, error) {
 	e, err := scanEnvironment(q.QueryRow(ctx, `SELECT `+environmentSelect+` FROM environments
 		WHERE account = ? AND region = ? AND name = ? `+lock, account, region, name))
-	switch {
-	case isNoRows(err):
-		return store.Environment{}, store.ErrNotFound
-	case err != nil:
-		return store.Environment{}, s.errorf("get environment %s: %w", name, err)
-	}
-	return e, nil
+	return found(s, e, err, "get environment %s", name)
 }
 
 // writeEnvironment replaces the stored row of e as it is (version included).
@@ -160,12 +154,10 @@ func (s *Store) checkLinks(ctx context.Context, tx Q, account, region string, co
 		err := tx.QueryRow(ctx, `SELECT status FROM template_versions
 			WHERE account = ? AND region = ? AND kind = 'ENVIRONMENT' AND template_name = ? AND major = ? AND minor = ? `+
 			s.e.Lock(ForShare), account, region, ver.TemplateName, major, minor).Scan(&status)
-		switch {
-		case isNoRows(err):
-			return store.ErrVersionUnusable
-		case err != nil:
-			return s.errorf("read template version: %w", err)
-		case status != string(store.VersionPublished):
+		if err := s.read(err, store.ErrVersionUnusable, "read template version"); err != nil {
+			return err
+		}
+		if status != string(store.VersionPublished) {
 			return store.ErrVersionUnusable
 		}
 	}

@@ -61,14 +61,8 @@ func (s *Store) Tombstone(ctx context.Context, r store.Resource) (store.Tombston
 	)
 	err := s.e.Reads().QueryRow(ctx, `SELECT owner, deleted_at_ms FROM tombstones
 		WHERE resource_type = ? AND account = ? AND region = ? AND key = ?`, r.Type, r.Account, r.Region, r.Key).Scan(&t.Owner, &at)
-	switch {
-	case isNoRows(err):
-		return store.Tombstone{}, store.ErrNotFound
-	case err != nil:
-		return store.Tombstone{}, s.errorf("read tombstone of %s/%s: %w", r.Type, r.Key, err)
-	}
 	t.DeletedAt = fromMS(at)
-	return t, nil
+	return found(s, t, err, "read tombstone of %s/%s", r.Type, r.Key)
 }
 
 // bury records the tombstone of the deleted resource r for its owner

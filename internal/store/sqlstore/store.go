@@ -66,6 +66,28 @@ func one(n int64, none error) error {
 	return nil
 }
 
+// read maps the error of a single-row query: no row is none, another
+// failure is wrapped with what was read.
+func (s *Store) read(err, none error, what string, args ...any) error {
+	switch {
+	case isNoRows(err):
+		return none
+	case err != nil:
+		return s.errorf(what+": %w", append(args, err)...)
+	}
+	return nil
+}
+
+// found returns v, read by a single-row query, or the zero value with read's
+// error, store.ErrNotFound when there was no row.
+func found[T any](s *Store, v T, err error, what string, args ...any) (T, error) {
+	if err = s.read(err, store.ErrNotFound, what, args...); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // dedupeTags keeps the last value of a repeated key, in first-seen order:
 // one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
 func dedupeTags(tags []store.Tag) []store.Tag {

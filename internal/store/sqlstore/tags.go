@@ -108,12 +108,5 @@ func (s *Store) resourceExists(ctx context.Context, tx Q, arn string) error {
 		return store.ErrNotFound
 	}
 	var one int
-	err := tx.QueryRow(ctx, q+" "+s.e.Lock(ForShare), args...).Scan(&one)
-	switch {
-	case isNoRows(err):
-		return store.ErrNotFound
-	case err != nil:
-		return s.errorf("tags of %s: find the resource: %w", arn, err)
-	}
-	return nil
+	return s.read(tx.QueryRow(ctx, q+" "+s.e.Lock(ForShare), args...).Scan(&one), store.ErrNotFound, "tags of %s: find the resource", arn)
 }

@@ -75,13 +75,7 @@ func scanTemplate(row Row) (store.Template, error) {
 func (s *Store) getTemplate(ctx context.Context, q Q, k store.TemplateKey, lock string) (store.Template, error) {
 	t, err := scanTemplate(q.QueryRow(ctx, `SELECT `+templateColumns+` FROM templates t WHERE `+templateWhere+` `+lock,
 		templateArgs(k)...))
-	switch {
-	case isNoRows(err):
-		return store.Template{}, store.ErrNotFound
-	case err != nil:
-		return store.Template{}, s.errorf("get template %s: %w", k.Name, err)
-	}
-	return t, nil
+	return found(s, t, err, "get template %s", k.Name)
 }
 
 // lockTemplate locks a template's row FOR UPDATE, the first step of every
@@ -90,13 +84,7 @@ func (s *Store) getTemplate(ctx context.Context, q Q, k store.TemplateKey, lock 
 func (s *Store) lockTemplate(ctx context.Context, tx Q, k store.TemplateKey) error {
 	var one int
 	err := tx.QueryRow(ctx, `SELECT 1 FROM templates t WHERE `+templateWhere+` `+s.e.Lock(ForUpdate), templateArgs(k)...).Scan(&one)
-	switch {
-	case isNoRows(err):
-		return store.ErrNotFound
-	case err != nil:
-		return s.errorf("lock template %s: %w", k.Name, err)
-	}
-	return nil
+	return s.read(err, store.ErrNotFound, "lock template %s", k.Name)
 }
 
 // GetTemplate implements store.Templates.
