@@ -10,6 +10,7 @@ import (
 // TestConformance runs the shared store suite; every subtest gets a store on
 // a schema of its own.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	d := newTestDB(t)
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {

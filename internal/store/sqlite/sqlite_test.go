@@ -18,6 +18,7 @@ func openFile(t *testing.T, path string) *Store {
 }
 
 func TestFileStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {
 			return openFile(t, filepath.Join(t.TempDir(), "openproton.db"))
@@ -33,6 +34,7 @@ func TestFileStore(t *testing.T) {
 }
 
 func TestMemoryStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {
 			s, err := OpenMemory(t.Context())
