@@ -6,10 +6,12 @@ import (
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/account"
 	"github.com/openproton/openproton/internal/proton/connections"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/proton/templates"
 )
@@ -26,6 +28,37 @@ type Service struct {
 }
 
 var _ api.ProtonService = (*Service)(nil)
+
+// Families returns the declarations of the families whose services s holds
+// (they may be nil): the server builds tagging from them, and the tests
+// check that the handlers implement exactly the operations they declare.
+func (s *Service) Families() []family.Family {
+	return []family.Family{s.Account.Family(), s.Connections.Family(), s.Deployments.Family(), s.Environments.Family(),
+		s.Tagging.Family(), s.Templates.Family()}
+}
+
+// Implemented lists the operations that the handlers implement: those that
+// do not answer NotImplementedException. Each is probed with no caller and no
+// services, which every implemented operation refuses (or panics on) before
+// it touches anything.
+func Implemented() []string {
+	var out []string
+	for _, op := range api.Operations() {
+		err := func() (err error) {
+			defer func() {
+				if recover() != nil {
+					err = errors.New("panicked")
+				}
+			}()
+			_, err = op.Call(context.Background(), &Service{}, op.NewInput())
+			return err
+		}()
+		if !fault.Is(err, fault.NotImplemented) {
+			out = append(out, op.Name)
+		}
+	}
+	return out
+}
 
 // callerOf returns the authenticated caller; the protocol layer always sets
 // one before an operation runs.

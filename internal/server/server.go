@@ -19,9 +19,8 @@ import (
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/account"
 	"github.com/openproton/openproton/internal/proton/connections"
-	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
-	"github.com/openproton/openproton/internal/proton/templates"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/store/postgres"
 	"github.com/openproton/openproton/internal/store/sqlite"
@@ -83,19 +82,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	envs, deps, deployments := newEnvironments(cfg, st, tmpl, pages, log)
-	svc := &handlers.Service{
-		Account:      account.New(st),
-		Connections:  conns,
-		Deployments:  deps,
-		Environments: envs,
-		Templates:    tmpl,
-		Tagging: tagging.New(st, pages, map[string]tagging.Owner{
-			connections.ResourceType:          conns.TagOwner,
-			environments.ResourceType:         envs.TagOwner,
-			templates.EnvironmentResourceType: tmpl.TagOwner(store.EnvironmentTemplate),
-			templates.ServiceResourceType:     tmpl.TagOwner(store.ServiceTemplate),
-		}),
-	}
+	svc := &handlers.Service{Account: account.New(st), Connections: conns, Deployments: deps, Environments: envs, Templates: tmpl}
+	svc.Tagging = tagging.New(st, pages, svc.Families())
 	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}
 	mux := http.NewServeMux()
 	mux.Handle("/health", health(st))
@@ -228,14 +216,8 @@ func (s *Server) purgeLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			now := time.Now()
-			if err := s.store.PurgeExpired(ctx, now, now.Add(-connections.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
-				s.log.Warn("purge of expired tokens failed", "error", err)
-			}
-			if err := s.store.PurgeEnvironmentTombstones(ctx, now.Add(-environments.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
-				s.log.Warn("purge of environment tombstones failed", "error", err)
-			}
-			if err := s.store.PurgeTemplateTombstones(ctx, now.Add(-templates.DefaultTokenTTL)); err != nil && ctx.Err() == nil {
-				s.log.Warn("purge of template tombstones failed", "error", err)
+			if err := s.store.Purge(ctx, now, now.Add(-family.TokenTTL)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge of expired tokens and tombstones failed", "error", err)
 			}
 		}
 	}

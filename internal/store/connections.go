@@ -112,15 +112,6 @@ type ListConnectionsQuery struct {
 	Limit           int                // at most this many rows
 }
 
-// Tombstone records a deleted connection, for idempotent deletes.
-type Tombstone struct {
-	ID                   string
-	Region               string
-	EnvironmentAccountID string
-	ManagementAccountID  string
-	DeletedAt            time.Time
-}
-
 // Connections stores environment account connections.
 type Connections interface {
 	// CreateConnection stores a new connection in one transaction:
@@ -163,50 +154,17 @@ type Connections interface {
 	UpdateConnectionRoles(ctx context.Context, p UpdateRolesParams) (Connection, error)
 
 	// DeleteConnection removes the connection and the tags stored under arn,
-	// and records a Tombstone at now, in one transaction. It returns the
-	// connection as it was. It succeeds whatever the status and whether or not
-	// an environment uses the connection. Failure: ErrNotFound.
+	// and records its tombstone (Tombstones) at now for both parties, in one
+	// transaction. It returns the connection as it was. It succeeds whatever
+	// the status and whether or not an environment uses the connection.
+	// Failure: ErrNotFound.
 	DeleteConnection(ctx context.Context, region, id, arn string, now time.Time) (Connection, error)
-
-	// GetConnectionTombstone returns the tombstone of a deleted connection, or
-	// ErrNotFound.
-	GetConnectionTombstone(ctx context.Context, region, id string) (Tombstone, error)
 
 	// ListConnections returns at most q.Limit connections of q.Account in
 	// q.Region, in the role q.Role, matching the filters, strictly after
 	// q.After, ordered by RequestedAt then ID ascending (IDs compared as
 	// bytes). A Limit of 0 or less returns nothing.
 	ListConnections(ctx context.Context, q ListConnectionsQuery) ([]Connection, error)
-}
-
-// Tags stores customer tags of any resource, keyed by the resource's ARN.
-type Tags interface {
-	// ListTags returns the tags of a resource ordered by key (compared as
-	// bytes); none is an empty result, not an error.
-	ListTags(ctx context.Context, arn string) ([]Tag, error)
-
-	// TagResource adds or overwrites tags, atomically; when the resource would
-	// end up with more than maxTags tags, nothing changes and it fails with
-	// ErrTooManyTags. The limit holds when calls race. The resource the ARN
-	// names must exist (see ResourceOf), else ErrNotFound and nothing
-	// changes; the check is part of the same transaction and holds off a
-	// concurrent delete of the resource, so no tag outlives its resource. An
-	// ARN of a type the implementation has no existence check for is an
-	// error: a family whose resources take tags registers its type in every
-	// implementation (taggable.go).
-	TagResource(ctx context.Context, arn string, tags []Tag, maxTags int) error
-
-	// UntagResource removes the given keys; absent keys are ignored.
-	UntagResource(ctx context.Context, arn string, keys []string) error
-}
-
-// Maintenance is housekeeping that a background loop runs.
-type Maintenance interface {
-	// PurgeExpired removes idempotency tokens whose ExpiresAt is before now and
-	// tombstones deleted before tombstonesBefore. (A token whose ExpiresAt
-	// equals now is already dead for CreateConnection; purging it a moment
-	// later changes nothing.)
-	PurgeExpired(ctx context.Context, now, tombstonesBefore time.Time) error
 }
 
 // Store is everything the server keeps.
@@ -218,8 +176,8 @@ type Store interface {
 	Jobs
 	Templates
 	Tags
+	Tombstones
 	Maintenance
-	Jobs
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -178,8 +178,9 @@ var (
 	ErrVersionUnusable = errors.New("store: template version is not usable")
 )
 
-// Environments stores environments, keyed by (account, region, name), and
-// the tombstones of deleted ones; Deployments keeps their deployments.
+// Environments stores environments, keyed by (account, region, name);
+// Deployments keeps their deployments, Tombstones those of deleted ones
+// (ARN type "environment", key the name).
 type Environments interface {
 	// CreateEnvironment stores a new environment, its first deployment (with
 	// its job when p.Queue) and its tags in one transaction. Checks, in
@@ -211,12 +212,4 @@ type Environments interface {
 	// Failures: ErrNotFound; ErrConditionFailed with the environment as it
 	// is now; ErrVersionUnusable; ErrConnectionUnusable.
 	UpdateEnvironment(ctx context.Context, p UpdateEnvironmentParams) (Environment, error)
-
-	// GetEnvironmentTombstone returns when the environment was deleted, or
-	// ErrNotFound.
-	GetEnvironmentTombstone(ctx context.Context, account, region, name string) (time.Time, error)
-
-	// PurgeEnvironmentTombstones removes tombstones of environments deleted
-	// before before.
-	PurgeEnvironmentTombstones(ctx context.Context, before time.Time) error
 }

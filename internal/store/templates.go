@@ -280,7 +280,7 @@ type Templates interface {
 	UpdateTemplate(ctx context.Context, p UpdateTemplateParams) (Template, error)
 
 	// DeleteTemplate removes a template with no versions, and the tags stored
-	// under arn, and records a tombstone (version "") at now. It returns the
+	// under arn, and records its tombstone (Tombstones) at now. It returns the
 	// template as it was. Failures: ErrNotFound; ErrVersionsRemain together
 	// with the template. A version create racing with the delete either
 	// lands before it (and the delete fails) or fails with ErrNotFound.
@@ -331,7 +331,7 @@ type Templates interface {
 	UpdateTemplateVersion(ctx context.Context, p UpdateVersionParams) (TemplateVersion, error)
 
 	// DeleteTemplateVersion removes a version, its bundle and the tags stored
-	// under p.ARN, and records a tombstone ("major.minor") at p.Now, in one
+	// under p.ARN, and records its tombstone (Tombstones) at p.Now, in one
 	// transaction, if:
 	//  1. it exists (else ErrNotFound);
 	//  2. no environment runs on it, for environment template versions, nor
@@ -344,14 +344,6 @@ type Templates interface {
 	// FinishRegistration fails with ErrConditionFailed, RenewJob and
 	// RetryJob with ErrLeaseLost.
 	DeleteTemplateVersion(ctx context.Context, p DeleteVersionParams) (TemplateVersion, error)
-
-	// TemplateDeletedAt returns when this server last deleted the template
-	// (version "") or its version ("major.minor"), or ErrNotFound when no
-	// tombstone is kept.
-	TemplateDeletedAt(ctx context.Context, k TemplateKey, version string) (time.Time, error)
-
-	// PurgeTemplateTombstones removes tombstones of deletions before before.
-	PurgeTemplateTombstones(ctx context.Context, before time.Time) error
 
 	// GetRegistration returns the version whose ID is id (its job's ID),
 	// with its template's provisioning, or ErrNotFound.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -33,24 +32,34 @@ const (
 	crashMaxEnvs      = 2
 )
 
-// The families of the crash load, as the figures name them.
+// The families of the crash load that its ledger names: each declares the
+// kinds of its writes (e2eFamilies).
 const (
 	famConnections  = "connections"
 	famTemplates    = "templates"    // templates and template versions
 	famEnvironments = "environments" // environments and their deployments
 )
 
-var crashFamilies = []string{famConnections, famTemplates, famEnvironments}
-
-// crashFamily is the family of a write of kind.
-func crashFamily(kind string) string {
-	switch {
-	case strings.HasPrefix(kind, "template-"), strings.HasPrefix(kind, "version-"):
-		return famTemplates
-	case strings.HasPrefix(kind, "env-"), strings.HasPrefix(kind, "deployment-"):
-		return famEnvironments
+// crashFamilies are the families whose writes make the crash load, as the
+// figures name them, in their order in e2eFamilies.
+func crashFamilies() []string {
+	var out []string
+	for _, f := range e2eFamilies {
+		if len(f.crash) > 0 {
+			out = append(out, f.name)
+		}
 	}
-	return famConnections
+	return out
+}
+
+// crashFamily is the family that declares writes of kind, or "".
+func crashFamily(kind string) string {
+	for _, f := range e2eFamilies {
+		if slices.Contains(f.crash, kind) {
+			return f.name
+		}
+	}
+	return ""
 }
 
 // crashTemplate is the ledger entry of one environment template.

@@ -118,6 +118,9 @@ func crashRun(t *testing.T, st relStore) {
 	total, lost := 0, 0
 	for _, w := range ws {
 		for k, n := range w.acks {
+			if crashFamily(k) == "" {
+				t.Errorf("the load acknowledged %d writes of kind %q, which no family declares (e2eFamilies)", n, k)
+			}
 			acked[k] += n
 			byFamily[crashFamily(k)] += n
 			total += n
@@ -129,7 +132,8 @@ func crashRun(t *testing.T, st relStore) {
 	}
 	// A run whose load got nothing acknowledged in a family proves nothing
 	// about it.
-	for _, f := range crashFamilies {
+	families := crashFamilies()
+	for _, f := range families {
 		if byFamily[f] == 0 {
 			t.Errorf("the load got no %s write acknowledged in %d rounds", f, kills)
 		}
@@ -141,13 +145,18 @@ func crashRun(t *testing.T, st relStore) {
 	}
 	t.Logf("%d kills in %v; acknowledged writes by kind: %v; version deletes refused by the deletion rules: %d", kills, time.Since(started).Round(time.Millisecond), acked, refused)
 	perFamily := func(m map[string]int) string {
-		return fmt.Sprintf("%d / %d / %d", m[famConnections], m[famTemplates], m[famEnvironments])
+		counts := make([]string, len(families))
+		for i, f := range families {
+			counts[i] = fmt.Sprint(m[f])
+		}
+		return strings.Join(counts, " / ")
 	}
+	names := "(" + strings.Join(families, " / ") + ")"
 	relFigure(t, "kills survived", kills, crashCommand)
 	relFigure(t, "acknowledged writes", total, crashCommand)
 	relFigure(t, "acknowledged writes lost", lost, crashCommand)
-	relFigure(t, "acknowledged writes (connections / templates / environments)", perFamily(byFamily), crashCommand)
-	relFigure(t, "acknowledged writes lost (connections / templates / environments)", perFamily(lostByFamily), crashCommand)
+	relFigure(t, "acknowledged writes "+names, perFamily(byFamily), crashCommand)
+	relFigure(t, "acknowledged writes lost "+names, perFamily(lostByFamily), crashCommand)
 	relFigure(t, "template, version, environment and deployment states checked after restarts", stats.platformChecked, crashCommand)
 	relFigure(t, "deployments and registrations in flight after the last kill, all ended", inFlight, crashCommand)
 	relFigure(t, "connection states checked after restarts", stats.verified, crashCommand)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/aws/aws-sdk-go-v2/service/proton/types"
+	"github.com/openproton/openproton/internal/proton/connections"
 )
 
 // isoConnFixture is a connection and the create that made it.
@@ -106,10 +107,10 @@ func isoConnArn(fx *isoFixture, ghost string) string {
 	return strings.Replace(a, aws.ToString(fx.conn.conn.Id), ghost, 1)
 }
 
-// isoTagRows are the three tagging operations on the ARN that resourceArn
-// gives for a fixture (or for a ghost id); owner and other are what the
-// owner and the other party get.
-func isoTagRows(family *isoFamily, on string, resourceArn func(fx *isoFixture, ghost string) string, owner, other isoExpect) []isoRow {
+// isoTagRows are the three tagging operations on the ARN, of resource type
+// typ, that resourceArn gives for a fixture (or for a ghost id); owner and
+// other are what the owner and the other party get.
+func isoTagRows(family *isoFamily, on, typ string, resourceArn func(fx *isoFixture, ghost string) string, owner, other isoExpect) []isoRow {
 	call := func(f func(context.Context, *proton.Client, *string) error) func(context.Context, *proton.Client, *isoFixture, string) isoResult {
 		return func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) isoResult {
 			a := resourceArn(fx, ghost)
@@ -119,15 +120,15 @@ func isoTagRows(family *isoFamily, on string, resourceArn func(fx *isoFixture, g
 		}
 	}
 	return []isoRow{
-		{op: "TagResource", family: family, on: on, mutates: true, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
+		{op: "TagResource", family: family, on: on, tags: typ, mutates: true, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
 			_, err := cl.TagResource(ctx, &proton.TagResourceInput{ResourceArn: a, Tags: []types.Tag{{Key: aws.String("added"), Value: aws.String("x")}}})
 			return err
 		}), want: isoStandard(owner, other)},
-		{op: "UntagResource", family: family, on: on, mutates: true, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
+		{op: "UntagResource", family: family, on: on, tags: typ, mutates: true, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
 			_, err := cl.UntagResource(ctx, &proton.UntagResourceInput{ResourceArn: a, TagKeys: []string{"team"}})
 			return err
 		}), want: isoStandard(owner, other)},
-		{op: "ListTagsForResource", family: family, on: on, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
+		{op: "ListTagsForResource", family: family, on: on, tags: typ, call: call(func(ctx context.Context, cl *proton.Client, a *string) error {
 			_, err := cl.ListTagsForResource(ctx, &proton.ListTagsForResourceInput{ResourceArn: a})
 			return err
 		}), want: isoStandard(owner, other)},
@@ -208,5 +209,5 @@ func isoConnRows() []isoRow {
 			"owner in another region": isoOwn, "other party in another region": isoInvalid, "unrelated account in another region": isoOwn,
 		}},
 	}
-	return append(rows, isoTagRows(f, "connection", isoConnArn, isoOK, isoDenied)...)
+	return append(rows, isoTagRows(f, "connection", connections.ResourceType, isoConnArn, isoOK, isoDenied)...)
 }

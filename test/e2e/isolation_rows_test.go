@@ -1,6 +1,7 @@
 package e2e
 
-// Rows of the isolation matrix for the template and environment families.
+// Rows of the isolation matrix for the template, environment, deployment and
+// account families.
 
 import (
 	"context"
@@ -10,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/aws/aws-sdk-go-v2/service/proton/types"
+	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/templates"
 )
 
 // isoCall makes a row's call: f calls the operation on fx (or, with a
@@ -247,27 +250,21 @@ func isoTemplateRows() []isoRow {
 			return nil, []string{n}, err
 		})},
 	}
-	rows = append(rows, isoTagRows(f, "environment template", arnAt(envTpl, isoEnvTpl), isoOK, isoHidden)...)
-	rows = append(rows, isoTagRows(f, "environment template version", arnAt(envVer, isoEnvTpl), isoOK, isoHidden)...)
-	rows = append(rows, isoTagRows(f, "service template", arnAt(svcTpl, isoSvcTpl), isoOK, isoHidden)...)
-	return append(rows, isoTagRows(f, "service template version", arnAt(svcVer, isoSvcTpl), isoOK, isoHidden)...)
+	env, svc := templates.EnvironmentResourceType, templates.ServiceResourceType
+	rows = append(rows, isoTagRows(f, "environment template", env, arnAt(envTpl, isoEnvTpl), isoOK, isoHidden)...)
+	rows = append(rows, isoTagRows(f, "environment template version", env, arnAt(envVer, isoEnvTpl), isoOK, isoHidden)...)
+	rows = append(rows, isoTagRows(f, "service template", svc, arnAt(svcTpl, isoSvcTpl), isoOK, isoHidden)...)
+	return append(rows, isoTagRows(f, "service template version", svc, arnAt(svcVer, isoSvcTpl), isoOK, isoHidden)...)
 }
 
 func isoEnvRows() []isoRow {
 	f := isoEnvFamily
 	env := func(fx *isoFixture) string { return fx.world.env }
-	dep := func(fx *isoFixture) string { return aws.ToString(fx.world.firstDeployment.Arn) }
 	envOut := func(e *types.Environment, names []string, err error) ([]string, []string, error) {
 		if err != nil || e == nil {
 			return nil, names, err
 		}
 		return []string{aws.ToString(e.Arn)}, names, nil
-	}
-	depID := func(fx *isoFixture, ghost string) string {
-		if ghost != "" {
-			return ghost
-		}
-		return aws.ToString(fx.world.firstDeployment.Id)
 	}
 	// Notifications change only an in-flight self-managed deployment
 	// (docs/environments.md, Notifications): the row reports on the
@@ -350,6 +347,31 @@ func isoEnvRows() []isoRow {
 			_, err := cl.ListEnvironmentProvisionedResources(ctx, &proton.ListEnvironmentProvisionedResourcesInput{EnvironmentName: &n})
 			return nil, []string{n}, err
 		})},
+		{op: "NotifyResourceDeploymentStatusChange", family: f, mutates: true, want: notify, call: isoCall(nil, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
+			a := isoGhostArn(strings.Replace(fx.world.env, "/"+isoEnvName, "/"+isoTfEnvName, 1), isoTfEnvName, ghost)
+			_, err := cl.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{
+				ResourceArn: &a, Outputs: []types.Output{{Key: aws.String("notified"), ValueString: aws.String("yes")}},
+			})
+			return nil, []string{a}, err
+		})},
+	}
+	return append(rows, isoTagRows(f, "environment", environments.ResourceType, func(fx *isoFixture, ghost string) string {
+		return isoGhostArn(fx.world.env, isoEnvName, ghost)
+	}, isoOK, isoHidden)...)
+}
+
+// isoDeploymentRows are the rows of the deployments family, on the
+// environment world's first deployment.
+func isoDeploymentRows() []isoRow {
+	f := isoEnvFamily
+	dep := func(fx *isoFixture) string { return aws.ToString(fx.world.firstDeployment.Arn) }
+	depID := func(fx *isoFixture, ghost string) string {
+		if ghost != "" {
+			return ghost
+		}
+		return aws.ToString(fx.world.firstDeployment.Id)
+	}
+	return []isoRow{
 		{op: "GetDeployment", family: f, want: isoStandard(isoOK, isoHidden), call: isoCall(dep, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
 			id := depID(fx, ghost)
 			out, err := cl.GetDeployment(ctx, &proton.GetDeploymentInput{Id: &id})
@@ -385,13 +407,14 @@ func isoEnvRows() []isoRow {
 			}
 			return listed, []string{n}, nil
 		})},
-		{op: "NotifyResourceDeploymentStatusChange", family: f, mutates: true, want: notify, call: isoCall(nil, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
-			a := isoGhostArn(strings.Replace(fx.world.env, "/"+isoEnvName, "/"+isoTfEnvName, 1), isoTfEnvName, ghost)
-			_, err := cl.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{
-				ResourceArn: &a, Outputs: []types.Output{{Key: aws.String("notified"), ValueString: aws.String("yes")}},
-			})
-			return nil, []string{a}, err
-		})},
+	}
+}
+
+// isoAccountRows are the rows of the account family, on the environment
+// world's owner.
+func isoAccountRows() []isoRow {
+	f := isoEnvFamily
+	return []isoRow{
 		{op: "GetAccountSettings", family: f, want: isoAllOwn(), call: isoCall(func(fx *isoFixture) string { return fx.world.settingsRole }, func(ctx context.Context, cl *proton.Client, fx *isoFixture, _ string) ([]string, []string, error) {
 			out, err := cl.GetAccountSettings(ctx, &proton.GetAccountSettingsInput{})
 			if err != nil {
@@ -418,5 +441,4 @@ func isoEnvRows() []isoRow {
 				aws.ToInt32(c.Environments.Total), aws.ToInt32(c.EnvironmentTemplates.Total), aws.ToInt32(c.ServiceTemplates.Total))}, nil, nil
 		})},
 	}
-	return append(rows, isoTagRows(f, "environment", func(fx *isoFixture, ghost string) string { return isoGhostArn(fx.world.env, isoEnvName, ghost) }, isoOK, isoHidden)...)
 }

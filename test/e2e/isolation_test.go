@@ -11,8 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/google/uuid"
-	"github.com/openproton/openproton/internal/api"
-	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/handlers"
 	"github.com/openproton/openproton/internal/proton/arn"
 )
@@ -111,8 +109,9 @@ type isoRow struct {
 	op     string
 	family *isoFamily
 	// on names the resource, for rows of an operation that works on
-	// several kinds (the tagging operations).
-	on string
+	// several kinds (the tagging operations), and tags is its ARN resource
+	// type.
+	on, tags string
 	// mutates: a successful call changes the fixture, so callers that
 	// succeed get a fresh fixture of their own.
 	mutates bool
@@ -150,10 +149,16 @@ func isoAllOwn() map[string]isoExpect {
 	}
 }
 
-// isoRows has rows for every implemented operation; TestIsolationMatrix
-// fails when an operation is implemented without one.
+// isoRows are the rows that the families declare (e2eFamilies), those
+// whose successful calls make resources of the caller's own last;
+// TestIsolationMatrix fails when an operation is implemented without one.
 func isoRows() []isoRow {
-	rows := slices.Concat(isoConnRows(), isoTemplateRows(), isoEnvRows())
+	var rows []isoRow
+	for _, f := range e2eFamilies {
+		if f.rows != nil {
+			rows = append(rows, f.rows()...)
+		}
+	}
 	slices.SortStableFunc(rows, func(a, b isoRow) int {
 		switch {
 		case a.makesOwn == b.makesOwn:
@@ -187,30 +192,6 @@ func isoGhostName(ghost, name string) string {
 	return "g" + strings.ReplaceAll(ghost, "-", "")
 }
 
-// isoImplemented lists the operations the server implements: those whose
-// handler does not answer NotImplementedException. The handler is probed in
-// process with no caller and no dependencies, which every implemented
-// operation refuses (or panics on) before touching anything.
-func isoImplemented() []string {
-	var out []string
-	svc := &handlers.Service{}
-	for _, op := range api.Operations() {
-		err := func() (err error) {
-			defer func() {
-				if recover() != nil {
-					err = fmt.Errorf("panicked")
-				}
-			}()
-			_, err = op.Call(context.Background(), svc, op.NewInput())
-			return err
-		}()
-		if !fault.Is(err, fault.NotImplemented) {
-			out = append(out, op.Name)
-		}
-	}
-	return out
-}
-
 // isoFreshBuilds bounds how many fresh fixtures are built at once on one
 // server: building is mostly waiting for registrations and deployments.
 const isoFreshBuilds = 6
@@ -228,7 +209,7 @@ const isoFreshBuilds = 6
 // built beforehand, several at a time.
 func TestIsolationMatrix(t *testing.T) {
 	t.Parallel()
-	implemented := isoImplemented()
+	implemented := handlers.Implemented()
 	rows := isoRows()
 	covered := map[string]bool{}
 	for _, r := range rows {

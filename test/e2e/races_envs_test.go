@@ -1,6 +1,7 @@
 package e2e
 
-// The races of the template and environment families (see raceScenarios):
+// The races of the template and environment families (raceTemplates,
+// raceEnvironments):
 // a client token of CreateEnvironmentTemplateVersion, concurrent updates of
 // one environment, updates, cancels and deletes racing on one environment,
 // and the environment quota. Each round works in a fresh account with a
@@ -17,6 +18,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/aws/aws-sdk-go-v2/service/proton/types"
 )
+
+// raceTemplates are the races of templates.
+var raceTemplates = []raceScenario{
+	{"one client token from many clients (template version)", raceVersionToken},
+}
+
+// raceEnvironments are the races of environments.
+var raceEnvironments = []raceScenario{
+	{"concurrent updates of one environment", raceEnvUpdates},
+	{"update, cancel and delete racing on one environment", raceEnvUpdateCancelDelete},
+	{"the environment quota under concurrent creates", raceEnvQuotaCreates},
+}
 
 // Settings of the race server for these scenarios.
 const (

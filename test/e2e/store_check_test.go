@@ -12,27 +12,25 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// storeTaggable lists, per ARN resource type, the query that returns the
-// (account, region, key) of every stored resource of that type, as its ARN
-// names them: key is what follows the type. A family whose resources take
-// tags adds its row; storeOrphanTags fails on tags of a type that has none,
-// so a new family cannot be left out of the check. The queries run on both
-// stores.
-var storeTaggable = map[string]string{
-	"environment-account-connection": `SELECT environment_account_id, region, id FROM connections`,
-	"environment":                    `SELECT account, region, name FROM environments`,
-	"environment-template":           storeTemplates("ENVIRONMENT"),
-	"service-template":               storeTemplates("SERVICE"),
-}
-
-// storeTemplates is the query of the templates of kind and their versions
-// ({name} and {name}:{major}.{minor}).
-func storeTemplates(kind string) string {
-	return `SELECT account, region, name FROM templates WHERE kind = '` + kind + `'
-		UNION ALL SELECT account, region, template_name || ':' || major || '.' || minor FROM template_versions WHERE kind = '` + kind + `'`
+// storeTaggable maps every ARN resource type whose resources take tags to
+// the statement that lists every stored resource of the type as (account,
+// region, key), from the store's family declarations (sqlstore.Families):
+// storeOrphanTags fails on tags of a type without one, so a family cannot be
+// left out of the check. The statements run on both stores.
+func storeTaggable() map[string]string {
+	out := map[string]string{}
+	for _, f := range sqlstore.Families() {
+		for _, r := range f.Resources {
+			if r.List != "" {
+				out[r.Type] = r.List
+			}
+		}
+	}
+	return out
 }
 
 // storeDB opens a server's store directly: "sqlite:PATH" or a postgres://
@@ -74,8 +72,9 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	taggable := storeTaggable()
 	exists := map[string]bool{} // type/account/region/key
-	for typ, q := range storeTaggable {
+	for typ, q := range taggable {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {
 			t.Fatalf("store check, %s: %v", typ, err)
@@ -104,8 +103,8 @@ func storeOrphanTags(t testing.TB, db *sql.DB) []string {
 			t.Fatalf("store check, tags: %v", err)
 		}
 		a, ok := arn.Parse(resource)
-		if _, known := storeTaggable[a.Type()]; !ok || !known {
-			t.Fatalf("store check: tags of %s, a resource type the check does not know; add it to storeTaggable", resource)
+		if _, known := taggable[a.Type()]; !ok || !known {
+			t.Fatalf("store check: tags of %s, a resource type whose family declares no statement that lists them (sqlstore.Resource.List)", resource)
 		}
 		if !exists[a.Type()+"/"+a.Account+"/"+a.Region+"/"+a.ID()] {
 			orphans = append(orphans, fmt.Sprintf("%s (%d tags)", resource, n))

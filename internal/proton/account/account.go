@@ -19,6 +19,12 @@ type Service struct {
 // New returns a Service over s.
 func New(s store.Accounts) *Service { return &Service{store: s} }
 
+// Family declares account settings and the resources summary, which have
+// no ARN.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "account", Operations: []string{"GetAccountSettings", "GetResourcesSummary", "UpdateAccountSettings"}}
+}
+
 // Settings returns the caller's account settings in its region; an account
 // that never set any has none.
 func (s *Service) Settings(ctx context.Context, caller auth.Caller) (store.AccountSettings, error) {

@@ -18,14 +18,14 @@ const ResourceType = "environment-account-connection"
 
 // Defaults of the rules that a deployment may configure.
 const (
-	DefaultQuota    = 5
-	DefaultTokenTTL = 8 * time.Hour
-	MaxPageSize     = 100
+	DefaultQuota = 5
+	MaxPageSize  = 100
 )
 
 // Store is what the connections family needs from the store.
 type Store interface {
 	store.Connections
+	store.Tombstones
 }
 
 // Service applies the rules of environment account connections.
@@ -52,9 +52,18 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 		o.Quota = DefaultQuota
 	}
 	if o.TokenTTL <= 0 {
-		o.TokenTTL = DefaultTokenTTL
+		o.TokenTTL = family.TokenTTL
 	}
 	return &Service{store: s, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID), quota: o.Quota, tokenTTL: o.TokenTTL}
+}
+
+// Family declares connections: they take tags, which their environment
+// account manages.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "connections", Operations: []string{"AcceptEnvironmentAccountConnection",
+		"CreateEnvironmentAccountConnection", "DeleteEnvironmentAccountConnection", "GetEnvironmentAccountConnection",
+		"ListEnvironmentAccountConnections", "RejectEnvironmentAccountConnection", "UpdateEnvironmentAccountConnection"},
+		Resources: []family.Resource{{Type: ResourceType, TagOwner: s.TagOwner}}}
 }
 
 // ARN returns the ARN of a connection: it lives in the environment account.

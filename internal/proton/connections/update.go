@@ -73,7 +73,9 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, id string) (c 
 // deletedBefore decides a delete of an id that does not exist: nil when the
 // caller's own connection was deleted recently, else the matching error.
 func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, id string) error {
-	t, err := s.store.GetConnectionTombstone(ctx, caller.Region, id)
+	// The tombstone is kept for both parties; the owner is the environment
+	// account.
+	t, err := s.store.Tombstone(ctx, store.Resource{Type: ResourceType, Account: caller.Account, Region: caller.Region, Key: id})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound(id)
 	}
@@ -83,11 +85,8 @@ func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, id stri
 	if s.clock().Sub(t.DeletedAt) > s.tokenTTL {
 		return notFound(id)
 	}
-	switch caller.Account {
-	case t.EnvironmentAccountID:
-		return nil
-	case t.ManagementAccountID:
-		return fault.New(fault.AccessDenied, "Only the environment account %s can delete environment account connection %s.", t.EnvironmentAccountID, id)
+	if caller.Account != t.Owner {
+		return fault.New(fault.AccessDenied, "Only the environment account %s can delete environment account connection %s.", t.Owner, id)
 	}
-	return notFound(id)
+	return nil
 }

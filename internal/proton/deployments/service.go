@@ -57,6 +57,12 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt}
 }
 
+// Family declares the deployments of every target: their ARNs take no tags.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "deployments", Operations: []string{"DeleteDeployment", "GetDeployment", "ListDeployments"},
+		Resources: []family.Resource{{Type: ResourceType}}}
+}
+
 // ARN returns the ARN of a deployment.
 func ARN(d store.Deployment) string {
 	return arn.New(d.Region, d.Account, ResourceType+"/"+d.ID).String()

@@ -60,14 +60,14 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 // deletedBefore decides a delete of a name that does not exist: nil when the
 // caller deleted it recently, else ResourceNotFoundException.
 func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, name string) error {
-	at, err := s.store.GetEnvironmentTombstone(ctx, caller.Account, caller.Region, name)
+	t, err := s.store.Tombstone(ctx, store.Resource{Type: ResourceType, Account: caller.Account, Region: caller.Region, Key: name})
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound(name)
 	}
 	if err != nil {
 		return family.Internal("get environment tombstone", err)
 	}
-	if s.clock().Sub(at) > s.tokenTTL {
+	if s.clock().Sub(t.DeletedAt) > s.tokenTTL {
 		return notFound(name)
 	}
 	return nil

@@ -24,7 +24,6 @@ const ResourceType = "environment"
 // Defaults of the rules that a deployment of openproton may configure.
 const (
 	DefaultQuota      = 100
-	DefaultTokenTTL   = 8 * time.Hour
 	DefaultMaxOutputs = 500
 	MaxPageSize       = 100
 )
@@ -39,6 +38,7 @@ type Templates interface {
 type Store interface {
 	store.Environments
 	store.Deployments
+	store.Tombstones
 	GetConnection(ctx context.Context, region, id string) (store.Connection, error)
 }
 
@@ -71,13 +71,21 @@ func New(s Store, t Templates, d *deployments.Service, pages *pagetoken.Codec, o
 		o.Quota = DefaultQuota
 	}
 	if o.TokenTTL <= 0 {
-		o.TokenTTL = DefaultTokenTTL
+		o.TokenTTL = family.TokenTTL
 	}
 	if o.MaxOutputs <= 0 {
 		o.MaxOutputs = DefaultMaxOutputs
 	}
 	return &Service{store: s, templates: t, deployments: d, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID),
 		quota: o.Quota, tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs}
+}
+
+// Family declares environments: they take tags, which their owner manages.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "environments", Operations: []string{"CancelEnvironmentDeployment", "CreateEnvironment",
+		"DeleteEnvironment", "GetEnvironment", "ListEnvironmentOutputs", "ListEnvironmentProvisionedResources", "ListEnvironments",
+		"NotifyResourceDeploymentStatusChange", "UpdateEnvironment"},
+		Resources: []family.Resource{{Type: ResourceType, TagOwner: s.TagOwner}}}
 }
 
 // ARN returns the ARN of an environment: it lives in its management account.

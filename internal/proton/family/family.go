@@ -1,13 +1,43 @@
 package family
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/arn"
 )
+
+// Family is what a resource family declares of itself, once, in its
+// package: the API operations it implements and the ARN resource types of
+// its resources. The server builds tagging from the declarations, and the
+// tests check them against the handlers, the store and the end-to-end
+// suites.
+type Family struct {
+	Name       string
+	Operations []string
+	Resources  []Resource
+}
+
+// Resource is an ARN resource type of a family.
+type Resource struct {
+	Type string // as ARNs write it: "environment"
+	// TagOwner, for a type whose resources take tags, checks who may
+	// manage them; nil for a type without tags.
+	TagOwner Owner
+}
+
+// Owner checks that caller may manage the tags of the resource named by a,
+// returning a fault.Error (NotFound or AccessDenied) when it may not.
+type Owner func(ctx context.Context, caller auth.Caller, a arn.ARN) error
+
+// TokenTTL is how long a client token is honoured and a delete leaves its
+// tombstone, in every family.
+const TokenTTL = 8 * time.Hour
 
 // Clock returns a clock reading now (time.Now when nil) as the store keeps
 // and clients see time: UTC, to the millisecond, so that a value written

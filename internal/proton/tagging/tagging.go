@@ -2,9 +2,10 @@
 // ListTagsForResource for every resource family.
 //
 // Customer tags are stored by resource ARN. A family makes its resources
-// taggable by registering an Owner check for its ARN resource type; an ARN of
-// any other type, of another region, or of a resource the caller cannot see
-// is ResourceNotFoundException. Keys starting with "aws:" are reserved.
+// taggable by declaring a tag owner check for its ARN resource type
+// (family.Resource); an ARN of any other type, of another region, or of a
+// resource the caller cannot see is ResourceNotFoundException. Keys starting
+// with "aws:" are reserved.
 package tagging
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/paging"
 	"github.com/openproton/openproton/internal/store"
 )
@@ -27,20 +29,31 @@ const MaxTags = 50
 // ReservedPrefix starts the keys of tags that only AWS may set.
 const ReservedPrefix = "aws:"
 
-// Owner checks that caller may manage the tags of the resource named by a,
-// returning a fault.Error (NotFound or AccessDenied) when it may not.
-type Owner func(ctx context.Context, caller auth.Caller, a arn.ARN) error
-
 // Service manages customer tags.
 type Service struct {
 	tags   store.Tags
 	pages  *pagetoken.Codec
-	owners map[string]Owner
+	owners map[string]family.Owner
 }
 
-// New returns a Service; owners maps an ARN resource type to its check.
-func New(tags store.Tags, pages *pagetoken.Codec, owners map[string]Owner) *Service {
+// New returns a Service for the resources of families whose types declare
+// a tag owner.
+func New(tags store.Tags, pages *pagetoken.Codec, families []family.Family) *Service {
+	owners := map[string]family.Owner{}
+	for _, f := range families {
+		for _, r := range f.Resources {
+			if r.TagOwner != nil {
+				owners[r.Type] = r.TagOwner
+			}
+		}
+	}
 	return &Service{tags: tags, pages: pages, owners: owners}
+}
+
+// Family declares the tagging operations, which work on the resources of
+// every family.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "tagging", Operations: []string{"ListTagsForResource", "TagResource", "UntagResource"}}
 }
 
 // CheckCustomerTags refuses reserved keys and duplicate keys in one request.

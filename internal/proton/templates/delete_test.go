@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -154,7 +155,7 @@ func TestDeleteVersionIsIdempotent(t *testing.T) {
 	wantFault(t, f.del("7", "0"), fault.NotFound, "7.0")
 	_, _, err = f.svc.DeleteVersion(f.ctx, f.caller, env, "nope", "1", "0")
 	wantFault(t, err, fault.NotFound, "Environment template nope")
-	f.advance(DefaultTokenTTL + time.Second)
+	f.advance(family.TokenTTL + time.Second)
 	wantFault(t, f.del("1", "2"), fault.NotFound, "1.2")
 }
 

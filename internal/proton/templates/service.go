@@ -24,13 +24,13 @@ const (
 const (
 	DefaultTemplateQuota = 100 // environment and service templates per account and region
 	DefaultVersionQuota  = 500 // versions per template
-	DefaultTokenTTL      = 8 * time.Hour
 	MaxPageSize          = 100
 )
 
 // Store is what the templates family needs from the store.
 type Store interface {
 	store.Templates
+	store.Tombstones
 }
 
 // Service applies the rules of templates and their versions.
@@ -66,13 +66,28 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 		o.VersionQuota = DefaultVersionQuota
 	}
 	if o.TokenTTL <= 0 {
-		o.TokenTTL = DefaultTokenTTL
+		o.TokenTTL = family.TokenTTL
 	}
 	if o.Wake == nil {
 		o.Wake = func() {}
 	}
 	return &Service{store: s, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID),
 		templateQuota: o.TemplateQuota, versionQuota: o.VersionQuota, tokenTTL: o.TokenTTL, wake: o.Wake}
+}
+
+// Family declares templates: templates and their versions take tags, which
+// their owner manages.
+func (s *Service) Family() family.Family {
+	return family.Family{Name: "templates", Operations: []string{
+		"CreateEnvironmentTemplate", "CreateEnvironmentTemplateVersion", "CreateServiceTemplate", "CreateServiceTemplateVersion",
+		"DeleteEnvironmentTemplate", "DeleteEnvironmentTemplateVersion", "DeleteServiceTemplate", "DeleteServiceTemplateVersion",
+		"GetEnvironmentTemplate", "GetEnvironmentTemplateVersion", "GetServiceTemplate", "GetServiceTemplateVersion",
+		"ListEnvironmentTemplateVersions", "ListEnvironmentTemplates", "ListServiceTemplateVersions", "ListServiceTemplates",
+		"UpdateEnvironmentTemplate", "UpdateEnvironmentTemplateVersion", "UpdateServiceTemplate", "UpdateServiceTemplateVersion",
+	}, Resources: []family.Resource{
+		{Type: EnvironmentResourceType, TagOwner: s.TagOwner(store.EnvironmentTemplate)},
+		{Type: ServiceResourceType, TagOwner: s.TagOwner(store.ServiceTemplate)},
+	}}
 }
 
 // resourceType returns the ARN resource type of a kind.

@@ -8,6 +8,7 @@ import (
 	"github.com/openproton/openproton/internal/bundle/bundletest"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -99,7 +100,7 @@ func TestDeleteTemplate(t *testing.T) {
 	if _, deleted, err := f.svc.DeleteTemplate(f.ctx, f.caller, env, "web"); err != nil || deleted {
 		t.Fatalf("repeated DeleteTemplate: deleted=%v err=%v", deleted, err)
 	}
-	f.advance(DefaultTokenTTL + time.Second)
+	f.advance(family.TokenTTL + time.Second)
 	_, _, err = f.svc.DeleteTemplate(f.ctx, f.caller, env, "web")
 	wantFault(t, err, fault.NotFound)
 	_, _, err = f.svc.DeleteTemplate(f.ctx, f.caller, env, "never")

@@ -16,7 +16,7 @@ import (
 // and of its versions ({type}/{name} and {type}/{name}:{major}.{minor}):
 // the resource must exist in the caller's account. Anything else is
 // ResourceNotFoundException.
-func (s *Service) TagOwner(kind store.TemplateKind) tagging.Owner {
+func (s *Service) TagOwner(kind store.TemplateKind) family.Owner {
 	return func(ctx context.Context, caller auth.Caller, a arn.ARN) error {
 		missing := tagging.NotFound(a.String())
 		if a.Account != caller.Account {

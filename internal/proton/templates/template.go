@@ -104,17 +104,22 @@ func (s *Service) DeleteTemplate(ctx context.Context, caller auth.Caller, kind s
 	return t, true, nil
 }
 
-// deletedBefore decides a delete of something that does not exist: nil when
-// this server deleted it within the token TTL, else missing.
+// deletedBefore decides a delete of something that does not exist (the
+// template of k, or its version "major.minor"): nil when this server
+// deleted it within the token TTL, else missing.
 func (s *Service) deletedBefore(ctx context.Context, k store.TemplateKey, version string, missing error) error {
-	at, err := s.store.TemplateDeletedAt(ctx, k, version)
+	key := k.Name
+	if version != "" {
+		key += ":" + version
+	}
+	t, err := s.store.Tombstone(ctx, store.Resource{Type: resourceType(k.Kind), Account: k.Account, Region: k.Region, Key: key})
 	if errors.Is(err, store.ErrNotFound) {
 		return missing
 	}
 	if err != nil {
 		return family.Internal("read tombstone", err)
 	}
-	if s.clock().Sub(at) > s.tokenTTL {
+	if s.clock().Sub(t.DeletedAt) > s.tokenTTL {
 		return missing
 	}
 	return nil

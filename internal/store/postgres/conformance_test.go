@@ -10,12 +10,12 @@ import (
 // TestConformance runs the shared store suite; every subtest gets a store on
 // a schema of its own.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	d := newTestDB(t)
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {
 			return d.open(t, d.newSchema(t))
 		},
-		LinkEnvironment: linkEnvironment,
 		Reopen: func(t *testing.T, s store.Store) store.Store {
 			ps, ok := s.(*Store)
 			if !ok {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/openproton/openproton/internal/store/storetest"
 )
@@ -148,31 +147,9 @@ func TestOpenWithDataOnlyRole(t *testing.T) {
 // and the version columns that the queue replaces are gone.
 func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 	d := newTestDB(t)
-	schema := d.newSchema(t)
 	ctx := t.Context()
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgxpool.ParseConfig(d.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	configurePool(cfg, Options{Schema: schema})
-	old, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer old.Close()
-	if err := migrate(ctx, old, schema, ms[:4]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(ctx, storetest.RegistrationsInFlightSQL()); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s := d.open(t, schema)
+	s := openMigratedFrom(t, d, 4, []storetest.Statement{{SQL: storetest.RegistrationsInFlightSQL()}})
+	schema := s.schema
 	var n int
 	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
 		WHERE table_schema = $1 AND table_name = 'template_versions' AND column_name IN ('lease_owner', 'due_at_ms', 'attempts')`,
@@ -187,32 +164,9 @@ func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 // flight, as jobs, and loses the columns and the index the jobs replace.
 func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
 	d := newTestDB(t)
-	schema := d.newSchema(t)
 	ctx := t.Context()
-	cfg, err := pgxpool.ParseConfig(d.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	configurePool(cfg, Options{Schema: schema})
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := loadMigrations()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, pool, schema, ms[:5]); err != nil {
-		t.Fatal(err)
-	}
-	var r rebinder
-	for _, st := range storetest.LegacyDeployments() {
-		if _, err := pool.Exec(ctx, r.of(st.SQL), st.Args...); err != nil {
-			t.Fatalf("%s: %v", st.SQL, err)
-		}
-	}
-	pool.Close()
-	s := d.open(t, schema)
+	s := openMigratedFrom(t, d, 5, storetest.LegacyDeployments())
+	schema := s.schema
 	var left int
 	if err := d.admin.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_schema = $1
 		AND table_name = 'deployments' AND column_name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`,

@@ -53,26 +53,6 @@ func (d *testDB) openWith(t *testing.T, url string, opts Options) *Store {
 	return s
 }
 
-// linkEnvironment records that an environment uses a connection, directly,
-// without looking at the connection, as the conformance suite asks.
-func linkEnvironment(t *testing.T, s store.Store, account, region, name, connID string) {
-	t.Helper()
-	ps, ok := s.(*Store)
-	if !ok {
-		t.Fatalf("linkEnvironment: store is a %T, not a *postgres.Store", s)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := ps.pool.Exec(ctx, `INSERT INTO environments (account, region, name, environment_account_connection_id)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (account, region, name) DO UPDATE
-		SET environment_account_connection_id = EXCLUDED.environment_account_connection_id`,
-		account, region, name, connID)
-	if err != nil {
-		t.Fatalf("link environment %s to %s: %v", name, connID, err)
-	}
-}
-
 // errLinkRefused is what linkConnected reports when the connection is not
 // CONNECTED by the time its row lock is granted.
 var errLinkRefused = errors.New("connection is not CONNECTED")

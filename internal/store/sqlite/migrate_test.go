@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -153,30 +152,7 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 // that holds registrations in flight: they become jobs of the queue, and the
 // version columns that the queue replaces are gone.
 func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "openproton.db")
-	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	uri, err := fileURI(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(t.Context(), old, ms[:4]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.ExecContext(t.Context(), storetest.RegistrationsInFlightSQL()); err != nil {
-		t.Fatal(err)
-	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s := openFile(t, path)
+	s := openMigratedFrom(t, 4, []storetest.Statement{{SQL: storetest.RegistrationsInFlightSQL()}})
 	var n int
 	if err := s.reader.QueryRowContext(t.Context(), `SELECT count(*) FROM pragma_table_info('template_versions')
 		WHERE name IN ('lease_owner', 'due_at_ms', 'attempts')`).Scan(&n); err != nil || n != 0 {
@@ -190,32 +166,7 @@ func TestMigrationMovesRegistrationsIntoJobs(t *testing.T) {
 // flight, as jobs, and loses the columns and the index the jobs replace.
 func TestMigrationMovesDeploymentsInFlightIntoJobs(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "openproton.db")
-	uri, err := fileURI(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", uri+"?_txlock=immediate&_foreign_keys=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate(ctx, db, ms[:5]); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range storetest.LegacyDeployments() {
-		if _, err := db.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			t.Fatalf("%s: %v", st.SQL, err)
-		}
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s := openFile(t, path)
-	defer s.Close()
+	s := openMigratedFrom(t, 5, storetest.LegacyDeployments())
 	var left int
 	if err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('deployments')
 		WHERE name IN ('queued', 'lease_owner', 'lease_expires_at_ms', 'attempts')`).Scan(&left); err != nil || left != 0 {

@@ -8,20 +8,6 @@ import (
 	"github.com/openproton/openproton/internal/store/storetest"
 )
 
-// linkEnvironment writes the environments row that a later environments
-// store will own.
-func linkEnvironment(t *testing.T, s store.Store, account, region, name, connID string) {
-	t.Helper()
-	_, err := s.(*Store).writer.ExecContext(t.Context(), `INSERT INTO environments
-		(account, region, name, environment_account_connection_id) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account, region, name) DO UPDATE SET
-			environment_account_connection_id = excluded.environment_account_connection_id`,
-		account, region, name, connID)
-	if err != nil {
-		t.Fatalf("link environment %s to %s: %v", name, connID, err)
-	}
-}
-
 func openFile(t *testing.T, path string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)
@@ -32,11 +18,11 @@ func openFile(t *testing.T, path string) *Store {
 }
 
 func TestFileStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {
 			return openFile(t, filepath.Join(t.TempDir(), "openproton.db"))
 		},
-		LinkEnvironment: linkEnvironment,
 		Reopen: func(t *testing.T, s store.Store) store.Store {
 			path := s.(*Store).path
 			if err := s.Close(); err != nil {
@@ -48,6 +34,7 @@ func TestFileStore(t *testing.T) {
 }
 
 func TestMemoryStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, storetest.Harness{
 		Open: func(t *testing.T) store.Store {
 			s, err := OpenMemory(t.Context())
@@ -56,6 +43,5 @@ func TestMemoryStore(t *testing.T) {
 			}
 			return s
 		},
-		LinkEnvironment: linkEnvironment,
 	})
 }

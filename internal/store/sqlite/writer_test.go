@@ -304,6 +304,8 @@ func TestWritesAfterCloseFail(t *testing.T) {
 }
 
 func TestBulkLoadConnections(t *testing.T) {
+	// It owns its store: it runs beside the conformance suite.
+	t.Parallel()
 	s := openTemp(t)
 	// More than one transaction's worth of rows.
 	storetest.RunBulkLoad(t, s, s.BulkLoadConnections, bulkBatch+1000)

@@ -6,6 +6,9 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// accountFamily declares account settings and counts, which have no ARN.
+var accountFamily = Family{Name: "account"}
+
 const accountSettingsColumns = `pipeline_service_role_arn, pipeline_codebuild_role_arn,
 	repository_provider, repository_name, repository_branch`
 

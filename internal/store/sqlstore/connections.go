@@ -10,6 +10,18 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// connectionType is the ARN resource type of connections.
+const connectionType = "environment-account-connection"
+
+// connectionsFamily declares connections: they take tags and leave
+// tombstones for both parties. Ids are unique in a region, so the account
+// of the ARN plays no part in finding one.
+var connectionsFamily = Family{Name: "connections", Resources: []Resource{{Type: connectionType,
+	Find: func(r store.Resource) (string, []any, bool) {
+		return `SELECT 1 FROM connections WHERE region = ? AND id = ?`, []any{r.Region, r.Key}, true
+	},
+	List: `SELECT environment_account_id, region, id FROM connections`, Tombstones: true}}}
+
 // ConnectionColumns is the column list that ScanConnection reads, in order.
 const ConnectionColumns = `region, id, environment_account_id, management_account_id, environment_name,
 	role_arn, codebuild_role_arn, component_role_arn, status, requested_at_ms, last_modified_at_ms`
@@ -31,13 +43,7 @@ func ScanConnection(row Row) (store.Connection, error) {
 func (s *Store) getConnection(ctx context.Context, q Q, region, id, lock string) (store.Connection, error) {
 	c, err := ScanConnection(q.QueryRow(ctx, `SELECT `+ConnectionColumns+` FROM connections
 		WHERE region = ? AND id = ? `+lock, region, id))
-	switch {
-	case isNoRows(err):
-		return store.Connection{}, store.ErrNotFound
-	case err != nil:
-		return store.Connection{}, s.errorf("get connection %s: %w", id, err)
-	}
-	return c, nil
+	return found(s, c, err, "get connection %s", id)
 }
 
 // GetConnection implements store.Connections.
@@ -184,13 +190,7 @@ func (s *Store) environmentUsing(ctx context.Context, q Q, region, id string) (s
 	err := q.QueryRow(ctx, `SELECT name FROM environments
 		WHERE region = ? AND environment_account_connection_id = ? ORDER BY account, name LIMIT 1`,
 		region, id).Scan(&name)
-	switch {
-	case isNoRows(err):
-		return "", nil
-	case err != nil:
-		return "", s.errorf("environments using connection %s: %w", id, err)
-	}
-	return name, nil
+	return name, s.read(err, nil, "environments using connection %s", id)
 }
 
 // DeleteConnection implements store.Connections.
@@ -200,45 +200,19 @@ func (s *Store) DeleteConnection(ctx context.Context, region, id, arn string, no
 		var err error
 		gone, err = ScanConnection(tx.QueryRow(ctx, `DELETE FROM connections WHERE region = ? AND id = ?
 			RETURNING `+ConnectionColumns, region, id))
-		switch {
-		case isNoRows(err):
-			return store.ErrNotFound
-		case err != nil:
-			return s.errorf("delete connection %s: %w", id, err)
+		if err := s.read(err, store.ErrNotFound, "delete connection %s", id); err != nil {
+			return err
 		}
 		if err := s.deleteTags(ctx, tx, arn); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO connection_tombstones
-			(region, id, environment_account_id, management_account_id, deleted_at_ms) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (region, id) DO UPDATE SET environment_account_id = excluded.environment_account_id,
-				management_account_id = excluded.management_account_id, deleted_at_ms = excluded.deleted_at_ms`,
-			region, id, gone.EnvironmentAccountID, gone.ManagementAccountID, ms(now)); err != nil {
-			return s.errorf("delete connection %s: tombstone: %w", id, err)
-		}
-		return nil
+		return s.bury(ctx, tx, store.Resource{Type: connectionType, Account: gone.EnvironmentAccountID, Region: region, Key: id},
+			now, gone.ManagementAccountID)
 	})
 	if err != nil {
 		return store.Connection{}, err
 	}
 	return gone, nil
-}
-
-// GetConnectionTombstone implements store.Connections.
-func (s *Store) GetConnectionTombstone(ctx context.Context, region, id string) (store.Tombstone, error) {
-	t := store.Tombstone{Region: region, ID: id}
-	var deleted int64
-	err := s.e.Reads().QueryRow(ctx, `SELECT environment_account_id, management_account_id, deleted_at_ms
-		FROM connection_tombstones WHERE region = ? AND id = ?`, region, id).
-		Scan(&t.EnvironmentAccountID, &t.ManagementAccountID, &deleted)
-	switch {
-	case isNoRows(err):
-		return store.Tombstone{}, store.ErrNotFound
-	case err != nil:
-		return store.Tombstone{}, s.errorf("get connection tombstone %s: %w", id, err)
-	}
-	t.DeletedAt = fromMS(deleted)
-	return t, nil
 }
 
 // ListConnectionsQuery returns the statement of a page of q, in list

@@ -9,6 +9,10 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// deploymentsFamily declares deployments, of every target: their ARNs take
+// no tags, and a deleted deployment leaves no tombstone.
+var deploymentsFamily = Family{Name: "deployments", Resources: []Resource{{Type: "deployment"}}}
+
 // deploymentColumns is the column list that scanDeployment reads, in order.
 const deploymentColumns = `region, id, account, target_resource_type, target_key, environment_name, target_arn,
 	target_created_at_ms, action, mode, status, status_message,
@@ -75,13 +79,7 @@ func (s *Store) insertDeployment(ctx context.Context, tx Q, d store.Deployment, 
 func (s *Store) getDeployment(ctx context.Context, q Q, region, id, lock string) (store.Deployment, error) {
 	d, err := scanDeployment(q.QueryRow(ctx, `SELECT `+deploymentColumns+` FROM deployments
 		WHERE region = ? AND id = ? `+lock, region, id))
-	switch {
-	case isNoRows(err):
-		return store.Deployment{}, store.ErrNotFound
-	case err != nil:
-		return store.Deployment{}, s.errorf("get deployment %s: %w", id, err)
-	}
-	return d, nil
+	return found(s, d, err, "get deployment %s", id)
 }
 
 // GetDeployment implements store.Deployments.
@@ -228,12 +226,13 @@ func (s *Store) removeEnvironment(ctx context.Context, tx Q, e store.Environment
 		{"jobs", `DELETE FROM jobs WHERE kind = ? AND serial_key = ?`, []any{string(store.JobDeployment), serialKey}},
 		{"deployments", `DELETE FROM deployments WHERE account = ? AND region = ? AND environment_name = ?`, key},
 		{"environment", `DELETE FROM environments WHERE account = ? AND region = ? AND name = ?`, key},
-		{"tombstone", `INSERT INTO environment_tombstones (account, region, name, deleted_at_ms) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account, region, name) DO UPDATE SET deleted_at_ms = excluded.deleted_at_ms`, append(key, ms(now))},
 	} {
 		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
 			return s.errorf("remove environment %s: %s: %w", e.Name, st.what, err)
 		}
+	}
+	if err := s.bury(ctx, tx, store.Resource{Type: "environment", Account: e.Account, Region: e.Region, Key: e.Name}, now); err != nil {
+		return err
 	}
 	return s.deleteTags(ctx, tx, arn)
 }
@@ -254,7 +253,7 @@ func (s *Store) upsertOutputs(ctx context.Context, tx Q, region, id string, outs
 		args = append(args, region, id, o.Key, o.Value)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO deployment_outputs (region, deployment_id, key, value) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(pairs)), ", ")+`
+		values(len(pairs), 4)+`
 		ON CONFLICT (region, deployment_id, key) DO UPDATE SET value = excluded.value`, args...); err != nil {
 		return s.errorf("record outputs of deployment %s: %w", id, err)
 	}

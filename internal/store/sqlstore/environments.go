@@ -10,6 +10,14 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// environmentsFamily declares environments: they take tags and leave
+// tombstones.
+var environmentsFamily = Family{Name: "environments", Resources: []Resource{{Type: "environment",
+	Find: func(r store.Resource) (string, []any, bool) {
+		return `SELECT 1 FROM environments WHERE account = ? AND region = ? AND name = ?`, []any{r.Account, r.Region, r.Key}, true
+	},
+	List: `SELECT account, region, name FROM environments`, Tombstones: true}}}
+
 // environmentColumns are the columns of environmentValues, in order.
 const environmentColumns = `account, region, name, description,
 	template_name, template_major_version, template_minor_version, spec, inputs_json,
@@ -63,13 +71,7 @@ func environmentValues(e store.Environment) []any {
 func (s *Store) getEnvironment(ctx context.Context, q Q, account, region, name, lock string) (store.Environment, error) {
 	e, err := scanEnvironment(q.QueryRow(ctx, `SELECT `+environmentSelect+` FROM environments
 		WHERE account = ? AND region = ? AND name = ? `+lock, account, region, name))
-	switch {
-	case isNoRows(err):
-		return store.Environment{}, store.ErrNotFound
-	case err != nil:
-		return store.Environment{}, s.errorf("get environment %s: %w", name, err)
-	}
-	return e, nil
+	return found(s, e, err, "get environment %s", name)
 }
 
 // writeEnvironment replaces the stored row of e as it is (version included).
@@ -126,7 +128,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironment
 		if err := s.upsertTags(ctx, tx, p.ARN, p.Tags); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM environment_tombstones WHERE account = ? AND region = ? AND name = ?`,
+		if _, err := tx.Exec(ctx, `DELETE FROM tombstones WHERE resource_type = 'environment' AND account = ? AND region = ? AND key = ?`,
 			e.Account, e.Region, e.Name); err != nil {
 			return s.errorf("create environment %s: clear tombstone: %w", e.Name, err)
 		}
@@ -152,12 +154,10 @@ func (s *Store) checkLinks(ctx context.Context, tx Q, account, region string, co
 		err := tx.QueryRow(ctx, `SELECT status FROM template_versions
 			WHERE account = ? AND region = ? AND kind = 'ENVIRONMENT' AND template_name = ? AND major = ? AND minor = ? `+
 			s.e.Lock(ForShare), account, region, ver.TemplateName, major, minor).Scan(&status)
-		switch {
-		case isNoRows(err):
-			return store.ErrVersionUnusable
-		case err != nil:
-			return s.errorf("read template version: %w", err)
-		case status != string(store.VersionPublished):
+		if err := s.read(err, store.ErrVersionUnusable, "read template version"); err != nil {
+			return err
+		}
+		if status != string(store.VersionPublished) {
 			return store.ErrVersionUnusable
 		}
 	}
@@ -232,33 +232,6 @@ func (s *Store) UpdateEnvironment(ctx context.Context, p store.UpdateEnvironment
 	})
 	return store.WithRow(out, err, store.ErrConditionFailed)
 }
-
-// GetEnvironmentTombstone implements store.Environments.
-func (s *Store) GetEnvironmentTombstone(ctx context.Context, account, region, name string) (time.Time, error) {
-	var deleted int64
-	err := s.e.Reads().QueryRow(ctx, `SELECT deleted_at_ms FROM environment_tombstones
-		WHERE account = ? AND region = ? AND name = ?`, account, region, name).Scan(&deleted)
-	switch {
-	case isNoRows(err):
-		return time.Time{}, store.ErrNotFound
-	case err != nil:
-		return time.Time{}, s.errorf("get environment tombstone %s: %w", name, err)
-	}
-	return fromMS(deleted), nil
-}
-
-// PurgeEnvironmentTombstones implements store.Environments.
-func (s *Store) PurgeEnvironmentTombstones(ctx context.Context, before time.Time) error {
-	return s.e.Each(ctx, "purge environment tombstones", func(q Q) error {
-		if _, err := q.Exec(ctx, `DELETE FROM environment_tombstones WHERE deleted_at_ms < ?`, ms(before)); err != nil {
-			return s.errorf("purge environment tombstones: %w", err)
-		}
-		return nil
-	})
-}
-
-// marks returns n comma-separated placeholders.
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // assigns turns a column list into "col = ?, ..." for an UPDATE.
 func assigns(columns string) string {

@@ -52,14 +52,8 @@ func (s *Store) LeaseJob(ctx context.Context, p store.LeaseJobParams) (store.Job
 				AND NOT EXISTS (SELECT 1 FROM jobs e WHERE e.serial_key = j.serial_key AND e.seq < j.seq)
 				ORDER BY j.due_at_ms, j.id LIMIT 1 `+s.e.Lock(SkipLocked)+`)
 			RETURNING `+jobColumns, append([]any{p.Owner, ms(p.Until)}, args...)...))
-		switch {
-		case isNoRows(err):
-			return nil
-		case err != nil:
-			return s.errorf("lease job: %w", err)
-		}
-		ok = true
-		return nil
+		ok = err == nil
+		return s.read(err, nil, "lease job")
 	})
 	return job, ok, err
 }
@@ -72,13 +66,7 @@ func (s *Store) RenewJob(ctx context.Context, k store.JobKey, owner string, unti
 		job, err = scanJob(q.QueryRow(ctx, `UPDATE jobs SET lease_expires_at_ms = ?
 			WHERE region = ? AND kind = ? AND id = ? AND lease_owner = ? RETURNING `+jobColumns,
 			ms(until), k.Region, string(k.Kind), k.ID, owner))
-		switch {
-		case isNoRows(err):
-			return store.ErrLeaseLost
-		case err != nil:
-			return s.errorf("renew job %s: %w", k.ID, err)
-		}
-		return nil
+		return s.read(err, store.ErrLeaseLost, "renew job %s", k.ID)
 	})
 	return job, err
 }

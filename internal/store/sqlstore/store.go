@@ -39,7 +39,15 @@ func in[T ~string](col string, values []T, args *[]any) string {
 	for _, v := range values {
 		*args = append(*args, string(v))
 	}
-	return col + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ") + ")"
+	return col + " IN (" + marks(len(values)) + ")"
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// values returns the rows of a multi-row VALUES: n rows of cols placeholders.
+func values(n, cols int) string {
+	return strings.TrimSuffix(strings.Repeat("("+marks(cols)+"), ", n), ", ")
 }
 
 // nullable maps an absent value to NULL, for COALESCE to keep the column.
@@ -56,6 +64,28 @@ func one(n int64, none error) error {
 		return none
 	}
 	return nil
+}
+
+// read maps the error of a single-row query: no row is none, another
+// failure is wrapped with what was read.
+func (s *Store) read(err, none error, what string, args ...any) error {
+	switch {
+	case isNoRows(err):
+		return none
+	case err != nil:
+		return s.errorf(what+": %w", append(args, err)...)
+	}
+	return nil
+}
+
+// found returns v, read by a single-row query, or the zero value with read's
+// error, store.ErrNotFound when there was no row.
+func found[T any](s *Store, v T, err error, what string, args ...any) (T, error) {
+	if err = s.read(err, store.ErrNotFound, what, args...); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
 }
 
 // dedupeTags keeps the last value of a repeated key, in first-seen order:

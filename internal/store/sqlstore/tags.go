@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/openproton/openproton/internal/store"
 )
@@ -75,8 +74,7 @@ func (s *Store) upsertTags(ctx context.Context, tx Q, arn string, tags []store.T
 	for _, t := range tags {
 		args = append(args, arn, t.Key, t.Value)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO tags (resource_arn, key, value) VALUES `+
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(tags)), ", ")+`
+	_, err := tx.Exec(ctx, `INSERT INTO tags (resource_arn, key, value) VALUES `+values(len(tags), 3)+`
 		ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value`, args...)
 	if err != nil {
 		return s.errorf("tag %s: %w", arn, err)
@@ -92,37 +90,6 @@ func (s *Store) deleteTags(ctx context.Context, tx Q, arn string) error {
 	return nil
 }
 
-// taggable maps every ARN resource type that takes tags to the statement
-// (and its arguments) that finds one resource of that type. A tag write for
-// any other type fails.
-var taggable = map[string]func(r store.Resource) (query string, args []any, ok bool){
-	"environment-account-connection": func(r store.Resource) (string, []any, bool) {
-		return `SELECT 1 FROM connections WHERE region = ? AND id = ?`, []any{r.Region, r.Key}, true
-	},
-	"environment": func(r store.Resource) (string, []any, bool) {
-		return `SELECT 1 FROM environments WHERE account = ? AND region = ? AND name = ?`, []any{r.Account, r.Region, r.Key}, true
-	},
-	"environment-template": templateExists(store.EnvironmentTemplate),
-	"service-template":     templateExists(store.ServiceTemplate),
-}
-
-// templateExists finds a template ({name}) or one of its versions
-// ({name}:{major}.{minor}).
-func templateExists(kind store.TemplateKind) func(r store.Resource) (string, []any, bool) {
-	return func(r store.Resource) (string, []any, bool) {
-		name, major, minor, isVersion, ok := store.TemplateKeyOf(r.Key)
-		switch {
-		case !ok:
-			return "", nil, false
-		case !isVersion:
-			return `SELECT 1 FROM templates WHERE account = ? AND region = ? AND kind = ? AND name = ?`,
-				[]any{r.Account, r.Region, string(kind), name}, true
-		}
-		return `SELECT 1 FROM template_versions WHERE account = ? AND region = ? AND kind = ? AND template_name = ? AND major = ? AND minor = ?`,
-			[]any{r.Account, r.Region, string(kind), name, major, minor}, true
-	}
-}
-
 // resourceExists checks, inside a write transaction, that the resource arn
 // names exists, and holds it FOR SHARE against a concurrent delete until the
 // transaction ends: store.ErrNotFound when it does not exist. Tags are never
@@ -132,21 +99,14 @@ func (s *Store) resourceExists(ctx context.Context, tx Q, arn string) error {
 	if !ok {
 		return store.ErrNotFound
 	}
-	exists, known := taggable[r.Type]
-	if !known {
-		return s.errorf("tags of %s: resource type %q has no existence check (add it to taggable)", arn, r.Type)
+	find := resources[r.Type].Find
+	if find == nil {
+		return s.errorf("tags of %s: no family declares how to find a resource of type %q", arn, r.Type)
 	}
-	q, args, ok := exists(r)
+	q, args, ok := find(r)
 	if !ok {
 		return store.ErrNotFound
 	}
 	var one int
-	err := tx.QueryRow(ctx, q+" "+s.e.Lock(ForShare), args...).Scan(&one)
-	switch {
-	case isNoRows(err):
-		return store.ErrNotFound
-	case err != nil:
-		return s.errorf("tags of %s: find the resource: %w", arn, err)
-	}
-	return nil
+	return s.read(tx.QueryRow(ctx, q+" "+s.e.Lock(ForShare), args...).Scan(&one), store.ErrNotFound, "tags of %s: find the resource", arn)
 }

@@ -8,6 +8,34 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
+// templateTypes are the ARN resource types of the two kinds of template,
+// which also name their versions ({name}:{major}.{minor}).
+var templateTypes = map[store.TemplateKind]string{store.EnvironmentTemplate: "environment-template", store.ServiceTemplate: "service-template"}
+
+// templatesFamily declares templates: templates and their versions take
+// tags and leave tombstones.
+var templatesFamily = Family{Name: "templates", Resources: []Resource{templateResource(store.EnvironmentTemplate), templateResource(store.ServiceTemplate)}}
+
+// templateResource declares the templates of kind and their versions.
+func templateResource(kind store.TemplateKind) Resource {
+	return Resource{Type: templateTypes[kind], Tombstones: true,
+		Find: func(r store.Resource) (string, []any, bool) {
+			name, major, minor, isVersion, ok := store.TemplateKeyOf(r.Key)
+			switch {
+			case !ok:
+				return "", nil, false
+			case !isVersion:
+				return `SELECT 1 FROM templates WHERE account = ? AND region = ? AND kind = ? AND name = ?`,
+					[]any{r.Account, r.Region, string(kind), name}, true
+			}
+			return `SELECT 1 FROM template_versions WHERE account = ? AND region = ? AND kind = ? AND template_name = ? AND major = ? AND minor = ?`,
+				[]any{r.Account, r.Region, string(kind), name, major, minor}, true
+		},
+		List: `SELECT account, region, name FROM templates WHERE kind = '` + string(kind) + `'
+			UNION ALL SELECT account, region, template_name || ':' || major || '.' || minor FROM template_versions WHERE kind = '` + string(kind) + `'`,
+	}
+}
+
 // templateColumns is what scanTemplate reads. The recommended version is
 // the highest PUBLISHED major.minor, computed on every read from the
 // template's versions (a range of their primary key), so that it can never
@@ -47,13 +75,7 @@ func scanTemplate(row Row) (store.Template, error) {
 func (s *Store) getTemplate(ctx context.Context, q Q, k store.TemplateKey, lock string) (store.Template, error) {
 	t, err := scanTemplate(q.QueryRow(ctx, `SELECT `+templateColumns+` FROM templates t WHERE `+templateWhere+` `+lock,
 		templateArgs(k)...))
-	switch {
-	case isNoRows(err):
-		return store.Template{}, store.ErrNotFound
-	case err != nil:
-		return store.Template{}, s.errorf("get template %s: %w", k.Name, err)
-	}
-	return t, nil
+	return found(s, t, err, "get template %s", k.Name)
 }
 
 // lockTemplate locks a template's row FOR UPDATE, the first step of every
@@ -62,13 +84,7 @@ func (s *Store) getTemplate(ctx context.Context, q Q, k store.TemplateKey, lock 
 func (s *Store) lockTemplate(ctx context.Context, tx Q, k store.TemplateKey) error {
 	var one int
 	err := tx.QueryRow(ctx, `SELECT 1 FROM templates t WHERE `+templateWhere+` `+s.e.Lock(ForUpdate), templateArgs(k)...).Scan(&one)
-	switch {
-	case isNoRows(err):
-		return store.ErrNotFound
-	case err != nil:
-		return s.errorf("lock template %s: %w", k.Name, err)
-	}
-	return nil
+	return s.read(err, store.ErrNotFound, "lock template %s", k.Name)
 }
 
 // GetTemplate implements store.Templates.
@@ -162,7 +178,7 @@ func (s *Store) DeleteTemplate(ctx context.Context, k store.TemplateKey, arn str
 		if _, err := tx.Exec(ctx, `DELETE FROM templates AS t WHERE `+templateWhere, templateArgs(k)...); err != nil {
 			return s.errorf("delete template %s: %w", k.Name, err)
 		}
-		return s.templateGone(ctx, tx, k, "", arn, now)
+		return s.templateGone(ctx, tx, k, k.Name, arn, now)
 	})
 	switch {
 	case errors.Is(err, store.ErrVersionsRemain):
@@ -173,19 +189,13 @@ func (s *Store) DeleteTemplate(ctx context.Context, k store.TemplateKey, arn str
 	return out, nil
 }
 
-// templateGone removes the tags of a deleted template or version and records
-// its tombstone.
-func (s *Store) templateGone(ctx context.Context, tx Q, k store.TemplateKey, version, arn string, now time.Time) error {
+// templateGone removes the tags of a deleted template or version (key, as
+// its ARN writes it) and records its tombstone.
+func (s *Store) templateGone(ctx context.Context, tx Q, k store.TemplateKey, key, arn string, now time.Time) error {
 	if err := s.deleteTags(ctx, tx, arn); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO template_tombstones (account, region, kind, name, version, deleted_at_ms)
-		VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account, region, kind, name, version) DO UPDATE SET deleted_at_ms = excluded.deleted_at_ms`,
-		k.Account, k.Region, string(k.Kind), k.Name, version, ms(now)); err != nil {
-		return s.errorf("tombstone of %s: %w", arn, err)
-	}
-	return nil
+	return s.bury(ctx, tx, store.Resource{Type: templateTypes[k.Kind], Account: k.Account, Region: k.Region, Key: key}, now)
 }
 
 // ListTemplates implements store.Templates: a range of the primary key.
@@ -201,29 +211,4 @@ func (s *Store) ListTemplates(ctx context.Context, q store.ListTemplatesQuery) (
 		return nil, s.errorf("list templates: %w", err)
 	}
 	return out, nil
-}
-
-// TemplateDeletedAt implements store.Templates.
-func (s *Store) TemplateDeletedAt(ctx context.Context, k store.TemplateKey, version string) (time.Time, error) {
-	var at int64
-	err := s.e.Reads().QueryRow(ctx, `SELECT deleted_at_ms FROM template_tombstones
-		WHERE account = ? AND region = ? AND kind = ? AND name = ? AND version = ?`,
-		k.Account, k.Region, string(k.Kind), k.Name, version).Scan(&at)
-	switch {
-	case isNoRows(err):
-		return time.Time{}, store.ErrNotFound
-	case err != nil:
-		return time.Time{}, s.errorf("read template tombstone: %w", err)
-	}
-	return fromMS(at), nil
-}
-
-// PurgeTemplateTombstones implements store.Templates.
-func (s *Store) PurgeTemplateTombstones(ctx context.Context, before time.Time) error {
-	return s.e.Each(ctx, "purge template tombstones", func(q Q) error {
-		if _, err := q.Exec(ctx, `DELETE FROM template_tombstones WHERE deleted_at_ms < ?`, ms(before)); err != nil {
-			return s.errorf("purge template tombstones: %w", err)
-		}
-		return nil
-	})
 }

@@ -30,13 +30,7 @@ func (s *Store) GetRegistration(ctx context.Context, id string) (store.Registrat
 		FROM template_versions v JOIN templates t
 			ON t.account = v.account AND t.region = v.region AND t.kind = v.kind AND t.name = v.template_name
 		WHERE v.id = ?`, id), &r.Provisioning)
-	switch {
-	case isNoRows(err):
-		return store.Registration{}, store.ErrNotFound
-	case err != nil:
-		return store.Registration{}, s.errorf("get registration %s: %w", id, err)
-	}
-	return r, nil
+	return found(s, r, err, "get registration %s", id)
 }
 
 // RegisteredSchemas implements store.Templates.
@@ -55,11 +49,8 @@ func (s *Store) FinishRegistration(ctx context.Context, p store.FinishParams) er
 		err := tx.QueryRow(ctx, `UPDATE template_versions SET status = ?, status_message = ?, schema_text = ?,
 			last_modified_at_ms = ? WHERE id = ? AND status = 'REGISTRATION_IN_PROGRESS' RETURNING region`,
 			string(p.Status), p.Message, p.Schema, ms(p.Now), p.ID).Scan(&region)
-		switch {
-		case isNoRows(err):
-			return store.ErrConditionFailed
-		case err != nil:
-			return s.errorf("finish registration %s: %w", p.ID, err)
+		if err := s.read(err, store.ErrConditionFailed, "finish registration %s", p.ID); err != nil {
+			return err
 		}
 		if err := s.endJob(ctx, tx, store.JobKey{Region: region, Kind: store.JobRegistration, ID: p.ID}, p.Owner); err != nil {
 			return err

@@ -95,13 +95,7 @@ func serviceFields(v store.TemplateVersion) (compat, comps string) {
 func (s *Store) getVersion(ctx context.Context, q Q, lock, where string, args ...any) (store.TemplateVersion, error) {
 	v, err := s.scanVersion(q.QueryRow(ctx, `SELECT `+versionColumns("v.schema_text")+
 		` FROM template_versions v WHERE `+where+` `+lock, args...))
-	switch {
-	case isNoRows(err):
-		return store.TemplateVersion{}, store.ErrNotFound
-	case err != nil:
-		return store.TemplateVersion{}, s.errorf("get template version: %w", err)
-	}
-	return v, nil
+	return found(s, v, err, "get template version")
 }
 
 // GetTemplateVersion implements store.Templates. A version and its bundle
@@ -114,14 +108,8 @@ func (s *Store) GetTemplateVersion(ctx context.Context, k store.VersionKey, with
 	v, err := s.scanVersion(s.e.Reads().QueryRow(ctx, `SELECT `+versionColumns("v.schema_text")+`, b.bundle
 		FROM template_versions v LEFT JOIN template_bundles b ON b.version_id = v.id WHERE `+versionWhere,
 		versionArgs(k)...), &bundle)
-	switch {
-	case isNoRows(err):
-		return store.TemplateVersion{}, store.ErrNotFound
-	case err != nil:
-		return store.TemplateVersion{}, s.errorf("get template version: %w", err)
-	}
 	v.Bundle = bundle
-	return v, nil
+	return found(s, v, err, "get template version")
 }
 
 // CreateTemplateVersion implements store.Templates. Two creates with one
@@ -311,7 +299,7 @@ func (s *Store) DeleteTemplateVersion(ctx context.Context, p store.DeleteVersion
 			return err
 		}
 		out = v
-		return s.templateGone(ctx, tx, p.Key.TemplateKey, number(p.Key.VersionNumber), p.ARN, p.Now)
+		return s.templateGone(ctx, tx, p.Key.TemplateKey, p.Key.Name+":"+number(p.Key.VersionNumber), p.ARN, p.Now)
 	})
 	if err != nil {
 		return store.TemplateVersion{}, err
@@ -341,11 +329,8 @@ func (s *Store) environmentOnVersion(ctx context.Context, tx Q, k store.VersionK
 			AND initial_template_name = ? AND initial_major_version = ? AND initial_minor_version = ?) AS users
 		ORDER BY name LIMIT 1`,
 		k.Account, k.Region, k.Name, major, minor, k.Account, k.Region, true, k.Name, major, minor).Scan(&name)
-	switch {
-	case isNoRows(err):
-		return nil
-	case err != nil:
-		return s.errorf("environments on template version: %w", err)
+	if err := s.read(err, nil, "environments on template version"); err != nil || name == "" {
+		return err
 	}
 	return &store.VersionInUseError{Kind: "environment", Name: name}
 }

@@ -7,22 +7,35 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-func (x *suite) tombstone(region, id string) store.Tombstone {
-	x.t.Helper()
-	ts, err := x.s.GetConnectionTombstone(x.ctx, region, id)
-	if err != nil {
-		x.t.Fatalf("GetConnectionTombstone(%s, %s): %v", region, id, err)
-	}
-	return ts
+// tombstone reads the tombstone that connection id of region left for
+// account.
+func (x *suite) tombstone(account, region, id string) (store.Tombstone, error) {
+	return x.s.Tombstone(x.ctx, store.Resource{Type: "environment-account-connection", Account: account, Region: region, Key: id})
 }
 
+// wantTombstone checks that c's delete at deletedAt left a tombstone for
+// both its parties, naming its environment account as the owner, and for
+// no one else.
 func (x *suite) wantTombstone(c store.Connection, deletedAt time.Time) {
 	x.t.Helper()
-	ts := x.tombstone(c.Region, c.ID)
-	if ts.ID != c.ID || ts.Region != c.Region || ts.EnvironmentAccountID != c.EnvironmentAccountID ||
-		ts.ManagementAccountID != c.ManagementAccountID || !ts.DeletedAt.Equal(deletedAt.Truncate(time.Millisecond)) {
-		x.t.Fatalf("GetConnectionTombstone = %+v, want connection %s of %s/%s deleted at %s",
-			ts, c.ID, c.EnvironmentAccountID, c.ManagementAccountID, deletedAt)
+	for _, account := range []string{c.EnvironmentAccountID, c.ManagementAccountID} {
+		ts, err := x.tombstone(account, c.Region, c.ID)
+		if err != nil || ts.Owner != c.EnvironmentAccountID || !ts.DeletedAt.Equal(deletedAt.Truncate(time.Millisecond)) {
+			x.t.Fatalf("tombstone of connection %s for %s = %+v, %v; want one of owner %s deleted at %s",
+				c.ID, account, ts, err, c.EnvironmentAccountID, deletedAt)
+		}
+	}
+	_, err := x.tombstone(acctStranger, c.Region, c.ID)
+	wantErr(x.t, "tombstone for an account that is no party", err, store.ErrNotFound)
+}
+
+// wantNoTombstone checks that connection id of region left no tombstone
+// for either party.
+func (x *suite) wantNoTombstone(what, region, id string) {
+	x.t.Helper()
+	for _, account := range []string{acctE, acctM} {
+		_, err := x.tombstone(account, region, id)
+		wantErr(x.t, what, err, store.ErrNotFound)
 	}
 }
 
@@ -49,16 +62,11 @@ func testDelete(t *testing.T, h Harness) {
 
 	run(t, h, "WritesTombstone", func(x *suite) {
 		c := x.add()
-		if _, err := x.s.GetConnectionTombstone(x.ctx, regionA, c.ID); err == nil {
-			x.t.Fatal("GetConnectionTombstone before delete: found a tombstone")
-		} else {
-			wantErr(x.t, "GetConnectionTombstone before delete", err, store.ErrNotFound)
-		}
+		x.wantNoTombstone("tombstone before delete", regionA, c.ID)
 		deletedAt := at(100).Add(123456789 * time.Nanosecond)
 		x.mustDelete(c, deletedAt)
 		x.wantTombstone(c, deletedAt)
-		_, err := x.s.GetConnectionTombstone(x.ctx, regionB, c.ID)
-		wantErr(x.t, "GetConnectionTombstone in another region", err, store.ErrNotFound)
+		x.wantNoTombstone("tombstone in another region", regionB, c.ID)
 	})
 
 	run(t, h, "InAnyStatus", func(x *suite) {
@@ -74,7 +82,7 @@ func testDelete(t *testing.T, h Harness) {
 	run(t, h, "WhileEnvironmentUsesIt", func(x *suite) {
 		c := x.add()
 		x.mustTransition(c.ID, store.StatusConnected, at(100))
-		x.link(acctM, regionA, "web-prod", c.ID)
+		x.link("web-prod", c)
 		x.mustDelete(c, at(101))
 		x.wantGone(regionA, c.ID)
 	})
@@ -96,10 +104,9 @@ func testDelete(t *testing.T, h Harness) {
 		_, err = x.s.DeleteConnection(x.ctx, regionB, c.ID, arnOf(c), at(100))
 		wantErr(x.t, "DeleteConnection in another region", err, store.ErrNotFound)
 		x.checkConn("GetConnection", x.get(regionA, c.ID), c)
-		_, err = x.s.GetConnectionTombstone(x.ctx, regionB, c.ID)
-		wantErr(x.t, "GetConnectionTombstone after a failed delete", err, store.ErrNotFound)
-		_, err = x.s.GetConnectionTombstone(x.ctx, regionA, uid(999))
-		wantErr(x.t, "GetConnectionTombstone of an unknown id", err, store.ErrNotFound)
+		x.wantNoTombstone("tombstone after a failed delete", regionB, c.ID)
+		x.wantNoTombstone("tombstone after a failed delete", regionA, c.ID)
+		x.wantNoTombstone("tombstone of an unknown id", regionA, uid(999))
 		// A failed delete changes nothing, not even the tags under the ARN.
 		x.wantTags(p.ARN, store.Tag{Key: "a", Value: "1"})
 	})

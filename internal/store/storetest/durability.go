@@ -21,7 +21,7 @@ func testDurability(t *testing.T, h Harness) {
 		x.mustDelete(gone, at(2))
 		x.taggable()
 		x.mustTag(arnOne, 50, store.Tag{Key: "x", Value: "y"})
-		x.link(acctM, regionA, "web-prod", c.ID)
+		x.link("web-prod", c)
 
 		x.reopen()
 

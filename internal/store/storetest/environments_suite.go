@@ -3,54 +3,25 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/openproton/openproton/internal/store"
 )
 
-// EnvironmentsHarness adapts one store implementation to the environments
-// suite.
-type EnvironmentsHarness struct {
-	// Open returns a new, empty store. The suite closes it.
-	Open func(t *testing.T) store.Store
-	// Reopen, if set, closes s and opens the same database again.
-	Reopen func(t *testing.T, s store.Store) store.Store
-}
-
-// RunEnvironments runs the conformance suite of store.Environments.
-func RunEnvironments(t *testing.T, h EnvironmentsHarness) {
-	if h.Open == nil {
-		t.Fatal("storetest: EnvironmentsHarness.Open is required")
-	}
-	groups := []struct {
-		name string
-		run  func(*testing.T, EnvironmentsHarness)
-	}{
-		{"CreateEnvironment", testEnvCreate},
-		{"UpdateEnvironment", testEnvUpdate},
-		{"CompleteDeployment", testEnvComplete},
-		{"Jobs", testJobs},
-		{"History", testEnvHistory},
-		{"AccountSettings", testEnvSettings},
-		{"EnvironmentsConcurrency", testEnvConcurrency},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) { g.run(t, h) })
-	}
-}
-
 // esuite is the state of one environments subtest.
 type esuite struct {
 	t   *testing.T
-	h   EnvironmentsHarness
+	h   Harness
 	s   store.Store
 	ctx context.Context
 	seq int
 }
 
-func runE(t *testing.T, h EnvironmentsHarness, name string, fn func(x *esuite)) {
+func runE(t *testing.T, h Harness, name string, fn func(x *esuite)) {
 	t.Run(name, func(t *testing.T) {
+		t.Parallel()
 		x := &esuite{t: t, h: h, ctx: t.Context()}
 		x.s = h.Open(t)
 		t.Cleanup(func() {
@@ -111,18 +82,53 @@ func envARN(name string) string {
 // and its first deployment, which createParams queues.
 func (x *esuite) newEnv(name, major string) (store.Environment, store.Deployment) {
 	x.seq++
-	now := at(x.seq)
-	st := store.TemplateState{TemplateName: envTemplate, MajorVersion: major, MinorVersion: "0",
+	m, err := strconv.ParseInt(major, 10, 64)
+	if err != nil {
+		x.t.Fatalf("major %q: %v", major, err)
+	}
+	k := store.VersionKey{TemplateKey: store.TemplateKey{Account: acctM, Region: regionA, Kind: store.EnvironmentTemplate, Name: envTemplate},
+		VersionNumber: store.VersionNumber{Major: m}}
+	return newEnvironment(k, name, uid(x.seq), at(x.seq))
+}
+
+// newEnvironment returns environment name of k's account and region on the
+// environment template version k, managed, and its first deployment id,
+// made at now.
+func newEnvironment(k store.VersionKey, name, id string, now time.Time) (store.Environment, store.Deployment) {
+	st := store.TemplateState{TemplateName: k.Name, MajorVersion: strconv.FormatInt(k.Major, 10), MinorVersion: strconv.FormatInt(k.Minor, 10),
 		Spec: "proton: EnvironmentSpec\nspec:\n  a: 1\n", Inputs: `{"a":1}`}
-	e := store.Environment{Account: acctM, Region: regionA, Name: name, TemplateState: st,
-		ProtonServiceRoleArn: "arn:aws:iam::" + acctM + ":role/p", Mode: store.ModeManaged,
+	e := store.Environment{Account: k.Account, Region: k.Region, Name: name, TemplateState: st,
+		ProtonServiceRoleArn: "arn:aws:iam::" + k.Account + ":role/p", Mode: store.ModeManaged,
 		DeploymentStatus: store.DeployInProgress, CreatedAt: now, LastDeploymentAttemptedAt: now,
-		LastAttemptedDeploymentID: uid(x.seq), Fingerprint: "fp-" + name, Version: 1}
-	d := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: name,
-		TargetArn: envARN(name), TargetResourceType: store.TargetEnvironment, TargetKey: name, TargetResourceCreatedAt: now,
-		Action: store.ActionDeploy, Mode: store.ModeManaged, Status: store.DeployInProgress,
+		LastAttemptedDeploymentID: id, Fingerprint: "fp-" + name, Version: 1}
+	d := store.Deployment{ID: id, Account: k.Account, Region: k.Region, EnvironmentName: name,
+		TargetArn: "arn:aws:proton:" + k.Region + ":" + k.Account + ":environment/" + name, TargetResourceType: store.TargetEnvironment,
+		TargetKey: name, TargetResourceCreatedAt: now, Action: store.ActionDeploy, Mode: store.ModeManaged, Status: store.DeployInProgress,
 		CreatedAt: now, LastModifiedAt: now, TargetState: st}
 	return e, d
+}
+
+// createEnvironment stores e with its first deployment d (queued with
+// queue) and the links it asks for, through the store.
+func createEnvironment(ctx context.Context, t *testing.T, s store.Store, e store.Environment, d store.Deployment, queue bool, conn *store.ConnectionLink) {
+	t.Helper()
+	if _, err := s.CreateEnvironment(ctx, store.CreateEnvironmentParams{Environment: e, Deployment: d, Queue: queue, ARN: d.TargetArn,
+		Quota: bigQuota, Connection: conn, Template: store.VersionLink{TemplateName: e.TemplateName, MajorVersion: e.MajorVersion,
+			MinorVersion: e.MinorVersion}}); err != nil {
+		t.Fatalf("CreateEnvironment(%s): %v", e.Name, err)
+	}
+}
+
+// addLinked creates environment name on envTemplate:major.0, linked to
+// connection c (CONNECTED, of management account acctM), and returns its
+// first deployment, queued.
+func (x *esuite) addLinked(name, major string, c store.Connection) store.Deployment {
+	x.t.Helper()
+	e, d := x.newEnv(name, major)
+	e.EnvironmentAccountConnectionID, e.EnvironmentAccountID, e.ProtonServiceRoleArn = c.ID, c.EnvironmentAccountID, ""
+	createEnvironment(x.ctx, x.t, x.s, e, d, true, &store.ConnectionLink{ID: c.ID, ManagementAccountID: c.ManagementAccountID,
+		EnvironmentAccountID: c.EnvironmentAccountID, EnvironmentName: c.EnvironmentName})
+	return d
 }
 
 func (x *esuite) createParams(e store.Environment, d store.Deployment) store.CreateEnvironmentParams {

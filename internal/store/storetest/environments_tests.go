@@ -11,7 +11,7 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-func testEnvCreate(t *testing.T, h EnvironmentsHarness) {
+func testEnvCreate(t *testing.T, h Harness) {
 	runE(t, h, "RoundTrip", func(x *esuite) {
 		e, d := x.newEnv("dev", x.publishVersion(true))
 		e.EnvironmentAccountID, e.Description = "", "about dev"
@@ -44,6 +44,19 @@ func testEnvCreate(t *testing.T, h EnvironmentsHarness) {
 		c, _ := x.s.CountResources(x.ctx, acctM, regionA)
 		if c.Environments != 1 || c.EnvironmentTemplates != 1 || c.ServiceTemplates != 0 {
 			x.t.Fatalf("CountResources = %+v", c)
+		}
+	})
+
+	runE(t, h, "ClearsTheTombstoneOfItsName", func(x *esuite) {
+		_, d := x.addEnv("dev")
+		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
+		x.remove("dev")
+		if _, err := x.s.Tombstone(x.ctx, envTombstone("dev")); err != nil {
+			x.t.Fatalf("tombstone of the deleted environment: %v", err)
+		}
+		x.addEnv("dev")
+		if ts, err := x.s.Tombstone(x.ctx, envTombstone("dev")); !errors.Is(err, store.ErrNotFound) {
+			x.t.Fatalf("tombstone after a create of its name: %+v, %v", ts, err)
 		}
 	})
 
@@ -128,7 +141,7 @@ func testEnvCreate(t *testing.T, h EnvironmentsHarness) {
 	})
 }
 
-func testEnvUpdate(t *testing.T, h EnvironmentsHarness) {
+func testEnvUpdate(t *testing.T, h Harness) {
 	runE(t, h, "ConditionalOnVersion", func(x *esuite) {
 		e, d := x.addEnv("dev")
 		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
@@ -189,7 +202,7 @@ func testEnvUpdate(t *testing.T, h EnvironmentsHarness) {
 	})
 }
 
-func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
+func testEnvComplete(t *testing.T, h Harness) {
 	runE(t, h, "Succeeded", func(x *esuite) {
 		_, d := x.addEnv("dev")
 		got := x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "b", Value: "2"}, store.Output{Key: "a", Value: "1"})
@@ -227,14 +240,7 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 			if _, _, err := x.s.CreateConnection(x.ctx, store.CreateConnectionParams{Connection: c, ARN: "arn:c:" + name, Quota: bigQuota, Now: at(1)}); err != nil {
 				x.t.Fatal(err)
 			}
-			e, d := x.newEnv(name, major)
-			e.EnvironmentAccountConnectionID, e.EnvironmentAccountID, e.ProtonServiceRoleArn = c.ID, acctE, ""
-			p := x.createParams(e, d)
-			p.Connection = &store.ConnectionLink{ID: c.ID, ManagementAccountID: acctM, EnvironmentAccountID: acctE, EnvironmentName: name}
-			if _, err := x.s.CreateEnvironment(x.ctx, p); err != nil {
-				x.t.Fatalf("CreateEnvironment(%s): %v", name, err)
-			}
-			return c, x.mustLease("w", d.ID)
+			return c, x.mustLease("w", x.addLinked(name, major, c).ID)
 		}
 		complete := func(c store.Connection, d store.Deployment, o store.Outcome) (store.Deployment, error) {
 			return x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: "w", Outcome: o,
@@ -385,21 +391,7 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 	runE(t, h, "DeleteRemovesEverything", func(x *esuite) {
 		_, d := x.addEnv("dev")
 		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded, store.Output{Key: "a", Value: "1"})
-		e := x.env("dev")
-		x.seq++
-		cur := e.TemplateState
-		del := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: "dev", TargetArn: envARN("dev"),
-			TargetResourceType: store.TargetEnvironment, TargetKey: "dev", TargetResourceCreatedAt: e.CreatedAt, Action: store.ActionDelete, Mode: e.Mode,
-			Status: store.DeleteInProgress, CreatedAt: at(x.seq), LastModifiedAt: at(x.seq), InitialState: &cur, TargetState: cur}
-		next := e
-		next.DeploymentStatus, next.LastAttemptedDeploymentID = store.DeleteInProgress, del.ID
-		if _, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &del, Queue: true}); err != nil {
-			x.t.Fatal(err)
-		}
-		got := x.complete(x.mustLease("w", del.ID), "w", store.OutcomeSucceeded)
-		if got.Status != "DELETE_COMPLETE" {
-			x.t.Fatalf("delete deployment %s", got.Status)
-		}
+		got, del := x.remove("dev")
 		if _, err := x.s.GetEnvironment(x.ctx, acctM, regionA, "dev"); !errors.Is(err, store.ErrNotFound) {
 			x.t.Fatalf("environment after delete: %v", err)
 		}
@@ -417,20 +409,54 @@ func testEnvComplete(t *testing.T, h EnvironmentsHarness) {
 		if j, ok := x.lease("v", at(100_000)); ok {
 			x.t.Fatalf("a job of the deleted environment is left: %+v", j)
 		}
-		when, err := x.s.GetEnvironmentTombstone(x.ctx, acctM, regionA, "dev")
-		if err != nil || !when.Equal(got.CompletedAt) {
-			x.t.Fatalf("tombstone %s, %v", when, err)
+		ts, err := x.s.Tombstone(x.ctx, envTombstone("dev"))
+		if err != nil || !ts.DeletedAt.Equal(got.CompletedAt) || ts.Owner != acctM {
+			x.t.Fatalf("tombstone %+v, %v", ts, err)
 		}
-		if err := x.s.PurgeEnvironmentTombstones(x.ctx, when.Add(time.Millisecond)); err != nil {
+		if err := x.s.Purge(x.ctx, ts.DeletedAt, ts.DeletedAt); err != nil {
 			x.t.Fatal(err)
 		}
-		if _, err := x.s.GetEnvironmentTombstone(x.ctx, acctM, regionA, "dev"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := x.s.Tombstone(x.ctx, envTombstone("dev")); err != nil {
+			x.t.Fatalf("a tombstone of the purge's instant was purged: %v", err)
+		}
+		if err := x.s.Purge(x.ctx, ts.DeletedAt, ts.DeletedAt.Add(time.Millisecond)); err != nil {
+			x.t.Fatal(err)
+		}
+		if _, err := x.s.Tombstone(x.ctx, envTombstone("dev")); !errors.Is(err, store.ErrNotFound) {
 			x.t.Fatalf("tombstone after purge: %v", err)
 		}
 	})
 }
 
-func testEnvHistory(t *testing.T, h EnvironmentsHarness) {
+// envTombstone names the tombstone of environment name of acctM in regionA.
+func envTombstone(name string) store.Resource {
+	return store.Resource{Type: "environment", Account: acctM, Region: regionA, Key: name}
+}
+
+// remove deletes environment name, in its last deployment's state, through
+// a delete deployment that a worker completes, and returns that deployment
+// as completed and as recorded.
+func (x *esuite) remove(name string) (store.Deployment, store.Deployment) {
+	x.t.Helper()
+	e := x.env(name)
+	x.seq++
+	cur := e.TemplateState
+	del := store.Deployment{ID: uid(x.seq), Account: acctM, Region: regionA, EnvironmentName: name, TargetArn: envARN(name),
+		TargetResourceType: store.TargetEnvironment, TargetKey: name, TargetResourceCreatedAt: e.CreatedAt, Action: store.ActionDelete, Mode: e.Mode,
+		Status: store.DeleteInProgress, CreatedAt: at(x.seq), LastModifiedAt: at(x.seq), InitialState: &cur, TargetState: cur}
+	next := e
+	next.DeploymentStatus, next.LastAttemptedDeploymentID = store.DeleteInProgress, del.ID
+	if _, err := x.s.UpdateEnvironment(x.ctx, store.UpdateEnvironmentParams{Environment: next, ExpectVersion: e.Version, Deployment: &del, Queue: true}); err != nil {
+		x.t.Fatal(err)
+	}
+	got := x.complete(x.mustLease("w", del.ID), "w", store.OutcomeSucceeded)
+	if got.Status != "DELETE_COMPLETE" {
+		x.t.Fatalf("delete deployment %s", got.Status)
+	}
+	return got, del
+}
+
+func testEnvHistory(t *testing.T, h Harness) {
 	runE(t, h, "ListNewestFirstAndDelete", func(x *esuite) {
 		_, d := x.addEnv("dev")
 		x.complete(x.mustLease("w", d.ID), "w", store.OutcomeSucceeded)
@@ -475,7 +501,7 @@ func testEnvHistory(t *testing.T, h EnvironmentsHarness) {
 	})
 }
 
-func testEnvSettings(t *testing.T, h EnvironmentsHarness) {
+func testEnvSettings(t *testing.T, h Harness) {
 	runE(t, h, "PartialUpdates", func(x *esuite) {
 		if a, err := x.s.GetAccountSettings(x.ctx, acctM, regionA); err != nil || a != (store.AccountSettings{}) {
 			x.t.Fatalf("initial settings %+v, %v", a, err)
@@ -497,7 +523,7 @@ func testEnvSettings(t *testing.T, h EnvironmentsHarness) {
 	})
 }
 
-func testEnvConcurrency(t *testing.T, h EnvironmentsHarness) {
+func testEnvConcurrency(t *testing.T, h Harness) {
 	runE(t, h, "RacingCreatesOfOneName", func(x *esuite) {
 		major := x.publishVersion(true)
 		var wg sync.WaitGroup

@@ -11,7 +11,7 @@ import (
 
 // testJobs checks the lease protocol of store.Jobs, with deployments as the
 // jobs: the one queue of every kind of background work.
-func testJobs(t *testing.T, h EnvironmentsHarness) {
+func testJobs(t *testing.T, h Harness) {
 	runE(t, h, "LeaseIsExclusiveUntilItExpires", func(x *esuite) {
 		_, d1 := x.addEnv("one")
 		_, d2 := x.addEnv("two")

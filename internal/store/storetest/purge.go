@@ -9,8 +9,8 @@ import (
 
 func (x *suite) purge(now, tombstonesBefore time.Time) {
 	x.t.Helper()
-	if err := x.s.PurgeExpired(x.ctx, now, tombstonesBefore); err != nil {
-		x.t.Fatalf("PurgeExpired(%s, %s): %v", now, tombstonesBefore, err)
+	if err := x.s.Purge(x.ctx, now, tombstonesBefore); err != nil {
+		x.t.Fatalf("Purge(%s, %s): %v", now, tombstonesBefore, err)
 	}
 }
 
@@ -31,8 +31,7 @@ func testPurge(t *testing.T, h Harness) {
 		x.mustDelete(old, at(10))
 		x.mustDelete(recent, at(30))
 		x.purge(at(0), at(20))
-		_, err := x.s.GetConnectionTombstone(x.ctx, regionA, old.ID)
-		wantErr(x.t, "GetConnectionTombstone after purge", err, store.ErrNotFound)
+		x.wantNoTombstone("tombstone after purge", regionA, old.ID)
 		x.wantTombstone(recent, at(30))
 		x.checkConn("GetConnection after purge", x.get(regionA, live.ID), live)
 	})

@@ -4,62 +4,83 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/openproton/openproton/internal/store"
+	"github.com/openproton/openproton/internal/store/sqlstore"
 )
 
 // Harness adapts one store implementation to the suite.
 type Harness struct {
 	// Open returns a new, empty store. The suite closes it.
 	Open func(t *testing.T) store.Store
-	// LinkEnvironment records, directly in the database, that environment
-	// name of (account, region) uses connection connID. Environments are not
-	// a store family yet, but the in-use checks of the connection contract
-	// read them.
-	LinkEnvironment func(t *testing.T, s store.Store, account, region, name, connID string)
 	// Reopen, if set, closes s and opens the same database again; the
 	// durability subtests are skipped without it.
 	Reopen func(t *testing.T, s store.Store) store.Store
 }
 
-// Run runs the whole conformance suite against the implementation behind h.
+// group is a group of subtests.
+type group struct {
+	name string
+	run  func(*testing.T, Harness)
+}
+
+// familySuite is the tests of one family of the store.
+type familySuite struct {
+	family string
+	groups []group
+}
+
+// suites are the tests of every family of the store (sqlstore.Families).
+var suites = []familySuite{
+	{"account", []group{{"AccountSettings", testEnvSettings}}},
+	{"connections", []group{{"CreateConnection", testCreate}, {"Idempotency", testIdempotency}, {"Quota", testQuota},
+		{"TransitionConnection", testTransition}, {"UpdateConnectionRoles", testUpdateRoles}, {"DeleteConnection", testDelete},
+		{"ListConnections", testList}, {"Tags", testTags}, {"Purge", testPurge}, {"Concurrency", testConcurrency},
+		{"Durability", testDurability}}},
+	{"deployments", []group{{"CompleteDeployment", testEnvComplete}, {"Jobs", testJobs}, {"History", testEnvHistory}}},
+	{"environments", []group{{"CreateEnvironment", testEnvCreate}, {"UpdateEnvironment", testEnvUpdate},
+		{"EnvironmentsConcurrency", testEnvConcurrency}}},
+	{"templates", []group{{"Templates", testTemplates}, {"VersionCreate", testVersionCreate}, {"VersionTokens", testVersionTokens},
+		{"VersionUpdate", testVersionUpdate}, {"VersionDelete", testVersionDelete}, {"VersionList", testVersionList},
+		{"Registration", testRegistration}, {"TemplatesConcurrency", testTemplatesConcurrency},
+		{"TemplatesDurability", testTemplatesDurability}}},
+}
+
+// Run runs the conformance suite of every family against the
+// implementation behind h. A family of the store without a suite fails it.
 func Run(t *testing.T, h Harness) {
-	if h.Open == nil || h.LinkEnvironment == nil {
-		t.Fatal("storetest: Harness.Open and Harness.LinkEnvironment are required")
+	if h.Open == nil {
+		t.Fatal("storetest: Harness.Open is required")
 	}
-	groups := []struct {
-		name string
-		run  func(*testing.T, Harness)
-	}{
-		{"CreateConnection", testCreate},
-		{"Idempotency", testIdempotency},
-		{"Quota", testQuota},
-		{"TransitionConnection", testTransition},
-		{"UpdateConnectionRoles", testUpdateRoles},
-		{"DeleteConnection", testDelete},
-		{"ListConnections", testList},
-		{"Tags", testTags},
-		{"PurgeExpired", testPurge},
-		{"Concurrency", testConcurrency},
-		{"Durability", testDurability},
+	for _, f := range sqlstore.Families() {
+		if !slices.ContainsFunc(suites, func(s familySuite) bool { return s.family == f.Name }) {
+			t.Errorf("storetest: the store family %s has no suite (register its tests in suites)", f.Name)
+		}
 	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) { g.run(t, h) })
+	for _, s := range suites {
+		t.Run(s.family, func(t *testing.T) {
+			for _, g := range s.groups {
+				t.Run(g.name, func(t *testing.T) { g.run(t, h) })
+			}
+		})
 	}
 }
 
 // Accounts, regions and the operation name used throughout. Two regions and
 // three accounts are enough to tell every scope apart.
 const (
-	regionA  = "us-east-1"
-	regionB  = "eu-west-1"
-	acctE    = "111111111111" // environment account of most connections
-	acctM    = "222222222222" // management account of most connections
-	acctX    = "333333333333" // a third party
-	opCreate = "CreateEnvironmentAccountConnection"
-	bigQuota = 1000
+	regionA = "us-east-1"
+	regionB = "eu-west-1"
+	acctE   = "111111111111" // environment account of most connections
+	acctM   = "222222222222" // management account of most connections
+	acctX   = "333333333333" // a third party
+	// party to nothing
+	acctStranger = "999999999999"
+	opCreate     = "CreateEnvironmentAccountConnection"
+	bigQuota     = 1000
 )
 
 // at is the suite's clock: minute m after a fixed instant, so that runs are
@@ -86,11 +107,15 @@ type suite struct {
 	s   store.Store
 	ctx context.Context
 	seq int
+	// envs makes the environments that link makes.
+	envs *esuite
 }
 
-// run runs fn as a subtest named name, with a fresh store.
+// run runs fn as a subtest named name, with a fresh store of its own, in
+// parallel with the others.
 func run(t *testing.T, h Harness, name string, fn func(x *suite)) {
 	t.Run(name, func(t *testing.T) {
+		t.Parallel()
 		x := &suite{t: t, h: h, ctx: t.Context()}
 		x.s = h.Open(t)
 		t.Cleanup(func() {
@@ -108,9 +133,16 @@ func (x *suite) reopen() {
 	x.s = x.h.Reopen(x.t, x.s)
 }
 
-func (x *suite) link(account, region, name, connID string) {
+// link makes environment name use connection c (CONNECTED, of management
+// account acctM), through the store: an environment of acctM linked to c,
+// on a freshly published environment template version.
+func (x *suite) link(name string, c store.Connection) {
 	x.t.Helper()
-	x.h.LinkEnvironment(x.t, x.s, account, region, name, connID)
+	if x.envs == nil {
+		x.envs = &esuite{t: x.t, h: x.h, s: x.s, ctx: x.ctx, seq: 500}
+	}
+	x.envs.s = x.s
+	x.envs.addLinked(name, x.envs.publishVersion(true), c)
 }
 
 // newConn returns a PENDING connection of acctE towards acctM in regionA

@@ -6,7 +6,7 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-func testTemplates(t *testing.T, h TemplatesHarness) {
+func testTemplates(t *testing.T, h Harness) {
 	runT(t, h, "RoundTripsEveryField", func(x *tsuite) {
 		k := envKey("web")
 		want := x.newTemplate(k)
@@ -142,32 +142,32 @@ func testTemplates(t *testing.T, h TemplatesHarness) {
 			Tags: []store.Tag{{Key: "a", Value: "1"}}}); err != nil {
 			x.t.Fatal(err)
 		}
-		_, err := x.s.TemplateDeletedAt(x.ctx, k, "")
-		wantErrT(x.t, "TemplateDeletedAt before delete", err, store.ErrNotFound)
+		_, err := x.tombstone(k, "")
+		wantErrT(x.t, "tombstone before delete", err, store.ErrNotFound)
 		if _, err := x.s.DeleteTemplate(x.ctx, k, tmplARN(k), at(60)); err != nil {
 			x.t.Fatal(err)
 		}
 		x.wantTagsT(tmplARN(k))
-		when, err := x.s.TemplateDeletedAt(x.ctx, k, "")
-		if err != nil || !sameInstant(when, at(60)) {
-			x.t.Fatalf("TemplateDeletedAt = %v, %v; want %v", when, err, at(60))
+		ts, err := x.tombstone(k, "")
+		if err != nil || !sameInstant(ts.DeletedAt, at(60)) || ts.Owner != k.Account {
+			x.t.Fatalf("tombstone = %+v, %v; want one of %s deleted at %v", ts, err, k.Account, at(60))
 		}
-		_, err = x.s.TemplateDeletedAt(x.ctx, svcKey("web"), "")
-		wantErrT(x.t, "TemplateDeletedAt of the other kind", err, store.ErrNotFound)
+		_, err = x.tombstone(svcKey("web"), "")
+		wantErrT(x.t, "tombstone of the other kind", err, store.ErrNotFound)
 		// A new template of that name can be created; purging drops the
 		// tombstone.
 		x.addTemplate(k)
-		if err := x.s.PurgeTemplateTombstones(x.ctx, at(60)); err != nil {
+		if err := x.s.Purge(x.ctx, at(0), at(60)); err != nil {
 			x.t.Fatal(err)
 		}
-		if _, err := x.s.TemplateDeletedAt(x.ctx, k, ""); err != nil {
+		if _, err := x.tombstone(k, ""); err != nil {
 			x.t.Fatalf("tombstone deleted at the purge instant was purged: %v", err)
 		}
-		if err := x.s.PurgeTemplateTombstones(x.ctx, at(61)); err != nil {
+		if err := x.s.Purge(x.ctx, at(0), at(61)); err != nil {
 			x.t.Fatal(err)
 		}
-		_, err = x.s.TemplateDeletedAt(x.ctx, k, "")
-		wantErrT(x.t, "TemplateDeletedAt after purge", err, store.ErrNotFound)
+		_, err = x.tombstone(k, "")
+		wantErrT(x.t, "tombstone after purge", err, store.ErrNotFound)
 	})
 
 	runT(t, h, "List", func(x *tsuite) {

@@ -44,7 +44,7 @@ func (x *tsuite) wantNoLease(owner string, now time.Time) {
 	}
 }
 
-func testRegistration(t *testing.T, h TemplatesHarness) {
+func testRegistration(t *testing.T, h Harness) {
 	runT(t, h, "LeaseFinishDraft", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k, func(t *store.Template) { t.Provisioning = "CUSTOMER_MANAGED" })

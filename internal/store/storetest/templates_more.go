@@ -24,7 +24,7 @@ func parallelT(n int, fn func(i int) error) []error {
 	return errs
 }
 
-func testTemplatesConcurrency(t *testing.T, h TemplatesHarness) {
+func testTemplatesConcurrency(t *testing.T, h Harness) {
 	runT(t, h, "VersionCreatesGetDistinctNumbers", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k)
@@ -118,7 +118,7 @@ func testTemplatesConcurrency(t *testing.T, h TemplatesHarness) {
 	})
 }
 
-func testTemplatesDurability(t *testing.T, h TemplatesHarness) {
+func testTemplatesDurability(t *testing.T, h Harness) {
 	if h.Reopen == nil {
 		t.Skip("the store has no durable state to reopen (memory store)")
 	}

@@ -11,54 +11,18 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-// TemplatesHarness adapts one store implementation to the templates suite.
-type TemplatesHarness struct {
-	// Open returns a new, empty store. The suite closes it.
-	Open func(t *testing.T) store.Store
-	// LinkEnvironmentVersion records, directly in the database, that
-	// environment name of (account, region) runs on version major.minor of
-	// environment template tmpl (the columns the environments family
-	// writes).
-	LinkEnvironmentVersion func(t *testing.T, s store.Store, account, region, name, tmpl, major, minor string)
-	// Reopen, if set, closes s and opens the same database again.
-	Reopen func(t *testing.T, s store.Store) store.Store
-}
-
-// RunTemplates runs the conformance suite of store.Templates.
-func RunTemplates(t *testing.T, h TemplatesHarness) {
-	if h.Open == nil || h.LinkEnvironmentVersion == nil {
-		t.Fatal("storetest: TemplatesHarness.Open and LinkEnvironmentVersion are required")
-	}
-	groups := []struct {
-		name string
-		run  func(*testing.T, TemplatesHarness)
-	}{
-		{"Templates", testTemplates},
-		{"VersionCreate", testVersionCreate},
-		{"VersionTokens", testVersionTokens},
-		{"VersionUpdate", testVersionUpdate},
-		{"VersionDelete", testVersionDelete},
-		{"VersionList", testVersionList},
-		{"Registration", testRegistration},
-		{"TemplatesConcurrency", testTemplatesConcurrency},
-		{"TemplatesDurability", testTemplatesDurability},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) { g.run(t, h) })
-	}
-}
-
 // tsuite is the state of one templates subtest.
 type tsuite struct {
 	t   *testing.T
-	h   TemplatesHarness
+	h   Harness
 	s   store.Store
 	ctx context.Context
 	seq int
 }
 
-func runT(t *testing.T, h TemplatesHarness, name string, fn func(x *tsuite)) {
+func runT(t *testing.T, h Harness, name string, fn func(x *tsuite)) {
 	t.Run(name, func(t *testing.T) {
+		t.Parallel()
 		x := &tsuite{t: t, h: h, ctx: t.Context()}
 		x.s = h.Open(t)
 		t.Cleanup(func() {
@@ -89,6 +53,17 @@ func tmplARN(k store.TemplateKey) string {
 
 func versionARN(k store.TemplateKey, n store.VersionNumber) string {
 	return fmt.Sprintf("%s:%d.%d", tmplARN(k), n.Major, n.Minor)
+}
+
+// tombstone reads the tombstone that the template of k (version "") or its
+// version ("major.minor") left.
+func (x *tsuite) tombstone(k store.TemplateKey, version string) (store.Tombstone, error) {
+	key := k.Name
+	if version != "" {
+		key += ":" + version
+	}
+	typ := map[store.TemplateKind]string{store.EnvironmentTemplate: "environment-template", store.ServiceTemplate: "service-template"}[k.Kind]
+	return x.s.Tombstone(x.ctx, store.Resource{Type: typ, Account: k.Account, Region: k.Region, Key: key})
 }
 
 func (x *tsuite) newTemplate(k store.TemplateKey) store.Template {

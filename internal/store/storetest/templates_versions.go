@@ -10,7 +10,7 @@ import (
 	"github.com/openproton/openproton/internal/store"
 )
 
-func testVersionCreate(t *testing.T, h TemplatesHarness) {
+func testVersionCreate(t *testing.T, h Harness) {
 	runT(t, h, "Numbering", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k)
@@ -144,7 +144,7 @@ func testVersionCreate(t *testing.T, h TemplatesHarness) {
 	})
 }
 
-func testVersionTokens(t *testing.T, h TemplatesHarness) {
+func testVersionTokens(t *testing.T, h Harness) {
 	const op = "CreateEnvironmentTemplateVersion"
 	tok := func(token, fp string, exp time.Time) *store.Idempotency {
 		return &store.Idempotency{Key: store.IdempotencyKey{Account: acctE, Region: regionA, Operation: op, Token: token}, Fingerprint: fp, ExpiresAt: exp}
@@ -219,7 +219,7 @@ func testVersionTokens(t *testing.T, h TemplatesHarness) {
 	})
 }
 
-func testVersionUpdate(t *testing.T, h TemplatesHarness) {
+func testVersionUpdate(t *testing.T, h Harness) {
 	runT(t, h, "ConditionalStatus", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k)
@@ -284,7 +284,7 @@ func testVersionUpdate(t *testing.T, h TemplatesHarness) {
 	})
 }
 
-func testVersionDelete(t *testing.T, h TemplatesHarness) {
+func testVersionDelete(t *testing.T, h Harness) {
 	runT(t, h, "RemovesVersionBundleTagsAndLeavesTombstone", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k)
@@ -305,9 +305,8 @@ func testVersionDelete(t *testing.T, h TemplatesHarness) {
 		_, err = x.s.GetTemplateVersion(x.ctx, v.VersionKey, true)
 		wantErrT(x.t, "GetTemplateVersion after delete", err, store.ErrNotFound)
 		x.wantTagsT(versionARN(k, v.VersionNumber))
-		when, err := x.s.TemplateDeletedAt(x.ctx, k, "1.0")
-		if err != nil || !sameInstant(when, at(x.seq)) {
-			x.t.Fatalf("TemplateDeletedAt(1.0) = %v, %v", when, err)
+		if ts, err := x.tombstone(k, "1.0"); err != nil || !sameInstant(ts.DeletedAt, at(x.seq)) || ts.Owner != k.Account {
+			x.t.Fatalf("tombstone of 1.0 = %+v, %v", ts, err)
 		}
 		_, err = x.deleteVersion(v.VersionKey, allowAll)
 		wantErrT(x.t, "delete again", err, store.ErrNotFound)
@@ -351,11 +350,15 @@ func testVersionDelete(t *testing.T, h TemplatesHarness) {
 		x.addTemplate(k)
 		x.addVersion(k, nil, 1, 0)
 		x.addVersion(k, ptr64(1), 1, 1)
-		x.h.LinkEnvironmentVersion(x.t, x.s, acctE, regionA, "prod", "web", "1", "1")
+		x.published(vkey(k, 1, 0))
+		x.environmentOn(x.published(vkey(k, 1, 1)), "prod")
 		// Same numbers elsewhere do not count.
-		x.h.LinkEnvironmentVersion(x.t, x.s, acctE, regionA, "other", "web2", "1", "0")
-		x.h.LinkEnvironmentVersion(x.t, x.s, acctE, regionB, "other", "web", "1", "0")
-		x.h.LinkEnvironmentVersion(x.t, x.s, acctX, regionA, "other", "web", "1", "0")
+		for _, other := range []store.TemplateKey{envKey("web2"), {Account: acctE, Region: regionB, Kind: store.EnvironmentTemplate, Name: "web"},
+			{Account: acctX, Region: regionA, Kind: store.EnvironmentTemplate, Name: "web"}} {
+			x.addTemplate(other)
+			x.addVersion(other, nil, 1, 0)
+			x.environmentOn(x.published(vkey(other, 1, 0)), "other")
+		}
 		_, err := x.deleteVersion(vkey(k, 1, 1), allowAll)
 		var inUse *store.VersionInUseError
 		if !errors.As(err, &inUse) || inUse.Kind != "environment" || inUse.Name != "prod" {
@@ -365,18 +368,37 @@ func testVersionDelete(t *testing.T, h TemplatesHarness) {
 		if _, err := x.deleteVersion(vkey(k, 1, 0), allowAll); err != nil {
 			x.t.Fatalf("delete of an unused version: %v", err)
 		}
-		// Service template versions are not checked against environments.
+		// Service template versions are not checked against environments,
+		// even of a template of the same name and numbers (prod runs on
+		// environment template web 1.1).
 		s := svcKey("web")
 		x.addTemplate(s)
 		x.addVersion(s, nil, 1, 0)
-		x.h.LinkEnvironmentVersion(x.t, x.s, acctE, regionA, "prod", "web", "1", "0")
-		if _, err := x.deleteVersion(vkey(s, 1, 0), allowAll); err != nil {
+		x.addVersion(s, ptr64(1), 1, 1)
+		if _, err := x.deleteVersion(vkey(s, 1, 1), allowAll); err != nil {
 			x.t.Fatalf("delete of a service template version: %v", err)
 		}
 	})
 }
 
-func testVersionList(t *testing.T, h TemplatesHarness) {
+// published registers version k, the next registration due, and publishes
+// it.
+func (x *tsuite) published(k store.VersionKey) store.VersionKey {
+	x.t.Helper()
+	x.register(k, store.VersionDraft)
+	return x.publish(k).VersionKey
+}
+
+// environmentOn stores environment name of k's account and region, running
+// on version k (published), through the store.
+func (x *tsuite) environmentOn(k store.VersionKey, name string) {
+	x.t.Helper()
+	x.seq++
+	e, d := newEnvironment(k, name, uid(3000+x.seq), at(x.seq))
+	createEnvironment(x.ctx, x.t, x.s, e, d, false, nil)
+}
+
+func testVersionList(t *testing.T, h Harness) {
 	runT(t, h, "NumericOrderFiltersAndCursor", func(x *tsuite) {
 		k := envKey("web")
 		x.addTemplate(k)

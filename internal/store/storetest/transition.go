@@ -70,7 +70,7 @@ func testTransition(t *testing.T, h Harness) {
 	run(t, h, "RequireUnusedWithEnvironmentIsInUse", func(x *suite) {
 		c := x.add()
 		connected := x.mustTransition(c.ID, store.StatusConnected, at(100))
-		x.link(acctM, regionA, "web-prod", c.ID)
+		x.link("web-prod", c)
 		_, err := x.s.TransitionConnection(x.ctx, store.TransitionParams{
 			Region: regionA, ID: c.ID, From: statuses(store.StatusPending, store.StatusConnected),
 			To: store.StatusRejected, RequireUnused: true, Now: at(101),
@@ -90,7 +90,8 @@ func testTransition(t *testing.T, h Harness) {
 		x.mustTransition(c.ID, store.StatusConnected, at(100))
 		// An environment using another connection does not block this one.
 		other := x.add()
-		x.link(acctM, regionA, "web-prod", other.ID)
+		x.mustTransition(other.ID, store.StatusConnected, at(100))
+		x.link("web-prod", other)
 		got, err := x.s.TransitionConnection(x.ctx, store.TransitionParams{
 			Region: regionA, ID: c.ID, From: statuses(store.StatusConnected),
 			To: store.StatusRejected, RequireUnused: true, Now: at(101),
@@ -106,7 +107,7 @@ func testTransition(t *testing.T, h Harness) {
 	run(t, h, "InUseIgnoredWithoutRequireUnused", func(x *suite) {
 		c := x.add()
 		x.mustTransition(c.ID, store.StatusConnected, at(100))
-		x.link(acctM, regionA, "web-prod", c.ID)
+		x.link("web-prod", c)
 		got, err := x.transition(c.ID, store.StatusRejected, statuses(store.StatusConnected), at(101))
 		if err != nil {
 			x.t.Fatalf("TransitionConnection without RequireUnused: %v", err)
