@@ -173,6 +173,15 @@ func (r *Runner) run(ctx context.Context, job store.Job) {
 		log.Warn("job will be retried", "retry_at", retry.At, "reason", retry.Reason)
 	case errors.Is(err, ErrLeaseLost), errors.Is(err, store.ErrLeaseLost):
 		log.Warn("job taken over by another worker")
+	case errors.Is(context.Cause(runCtx), ErrCancelRequested):
+		// The cancel cut the run short before it could end the job (a read
+		// it needed was interrupted): hand the job back at once, so that
+		// the next lease ends it as cancelled, instead of leaving it until
+		// its lease runs out.
+		if err := r.jobs.RetryJob(ctx, job.JobKey, r.owner, r.now()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+			log.Warn("handing a cancelled job back failed; it ends when its lease expires", "error", err)
+		}
+		log.Warn("cancelled job handed back to end it", "reason", err)
 	default:
 		log.Warn("job could not finish; it is retried when its lease expires", "error", err)
 	}

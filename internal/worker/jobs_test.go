@@ -275,3 +275,29 @@ func TestRunnerInterruptStopsTheRunAtOnce(t *testing.T) {
 		t.Fatalf("the handler's context ended with %v, want ErrCancelRequested", cause)
 	}
 }
+
+func TestRunnerHandsBackAtOnceACancelledRunThatCouldNotEnd(t *testing.T) {
+	jobs := newFakeJobs(1)
+	started := make(chan struct{})
+	h := &fakeHandler{run: func(ctx context.Context, _ store.Job) error {
+		close(started)
+		<-ctx.Done()
+		// A read the run needed was cut short: the job is not ended.
+		return ctx.Err()
+	}}
+	r := NewRunner(jobs, map[store.JobKind]Handler{store.JobDeployment: h}, RunnerOptions{Owner: "me", Lease: time.Hour})
+	done := make(chan struct{})
+	before := time.Now()
+	go func() {
+		defer close(done)
+		if found, err := r.Step(t.Context()); !found || err != nil {
+			t.Errorf("Step: found %v, err %v", found, err)
+		}
+	}()
+	<-started
+	r.Interrupt(jobs.job.JobKey, ErrCancelRequested)
+	<-done
+	if len(jobs.retried) != 1 || jobs.retried[0].After(time.Now()) || jobs.retried[0].Before(before) || len(jobs.released) != 0 {
+		t.Fatalf("retries %v, releases %v; want the job handed back once, due at once", jobs.retried, jobs.released)
+	}
+}

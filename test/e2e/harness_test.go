@@ -305,9 +305,26 @@ func (s *Server) check(t testing.TB) {
 		return
 	}
 	s.checked = true
-	for _, f := range exitFailures(s.asked, s.waitErr, s.logs.String()) {
+	failures := exitFailures(s.asked, s.waitErr, s.logs.String())
+	for _, f := range failures {
 		t.Errorf("openproton %s: %s", s.Addr, f)
 	}
+	if len(failures) == 0 && t.Failed() {
+		// The test failed for another reason: what the server warned of
+		// is often the explanation.
+		t.Logf("openproton %s: warnings and errors it logged:\n%s", s.Addr, logProblems(s.logs.String(), 200))
+	}
+}
+
+// logProblems returns the last n lines of logs at level WARN or ERROR.
+func logProblems(logs string, n int) string {
+	var out []string
+	for _, l := range scanLines(logs) {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out[max(0, len(out)-n):], "\n")
 }
 
 // exitFailures is what is wrong with the exit of a server process that the

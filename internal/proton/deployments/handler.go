@@ -78,7 +78,11 @@ const completeTimeout = 30 * time.Second
 
 // Run implements worker.Handler.
 func (h *Handler) Run(ctx context.Context, job store.Job) error {
-	d, err := h.store.GetDeployment(ctx, job.Region, job.ID)
+	// A cancel asked for meanwhile must not cut this read short: it is
+	// what tells the run to end the deployment as cancelled.
+	rctx, cancel := worker.Detached(ctx, completeTimeout)
+	defer cancel()
+	d, err := h.store.GetDeployment(rctx, job.Region, job.ID)
 	if err != nil {
 		return fmt.Errorf("read deployment: %w", err)
 	}

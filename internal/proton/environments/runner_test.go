@@ -98,7 +98,8 @@ type runnerOptions struct {
 	lease       time.Duration
 	maxAttempts int
 	renderer    render.Renderer
-	target      Store // the store the environments target reads; the fixture's when nil
+	target      Store             // the store the environments target reads; the fixture's when nil
+	deployments store.Deployments // the store the handler reads; the fixture's when nil
 }
 
 // runner returns a runner of deployment jobs with engine, as the server
@@ -107,7 +108,10 @@ func (f *fixture) runner(engine provision.Engine, o runnerOptions) *worker.Runne
 	if o.target == nil {
 		o.target = f.st
 	}
-	h := deployments.NewHandler(f.st, engine, map[store.TargetType]deployments.Target{
+	if o.deployments == nil {
+		o.deployments = f.st
+	}
+	h := deployments.NewHandler(o.deployments, engine, map[store.TargetType]deployments.Target{
 		store.TargetEnvironment: NewTarget(o.target, f.tmpl, o.renderer)}, deployments.HandlerOptions{})
 	f.running = worker.NewRunner(f.st, map[store.JobKind]worker.Handler{store.JobDeployment: h},
 		worker.RunnerOptions{Owner: "runner", Lease: o.lease, MaxAttempts: o.maxAttempts})
@@ -327,6 +331,57 @@ func TestCancelBeforeTheRunStarts(t *testing.T) {
 	}
 	if e := f.get(t, "dev"); e.DeploymentStatus != store.DeployCancelled {
 		t.Fatalf("after a cancel before the run started: %s %q", e.DeploymentStatus, e.DeploymentStatusMessage)
+	}
+}
+
+// cancelOnDeploymentRead is the store of a deployment handler that sees
+// a cancel arrive, and interrupt its run, while it reads the deployment it
+// leased. Like PostgreSQL's driver, and unlike SQLite's, it gives up a read
+// whose context has ended.
+type cancelOnDeploymentRead struct {
+	*sqlite.Store
+	cancel func()
+}
+
+func (s cancelOnDeploymentRead) GetDeployment(ctx context.Context, region, id string) (store.Deployment, error) {
+	s.cancel()
+	if err := ctx.Err(); err != nil {
+		return store.Deployment{}, err
+	}
+	return s.Store.GetDeployment(ctx, region, id)
+}
+
+func TestCancelWhileTheRunReadsItsDeployment(t *testing.T) {
+	f := newUpdating(t, "dev")
+	cancelled := false
+	st := cancelOnDeploymentRead{Store: f.st, cancel: func() {
+		if cancelled {
+			return
+		}
+		cancelled = true
+		if _, err := f.svc.Cancel(t.Context(), caller, "dev"); err != nil {
+			t.Errorf("Cancel: %v", err)
+		}
+	}}
+	// The lease outlasts the test: only the run that was interrupted can
+	// end the deployment in time.
+	r := f.runner(provision.Emulate{Delay: time.Hour}, runnerOptions{deployments: st, lease: time.Hour})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 2 {
+			if _, err := r.Step(t.Context()); err != nil {
+				t.Errorf("Step: %v", err)
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a deployment cancelled while its run read it was not ended")
+	}
+	if e := f.get(t, "dev"); e.DeploymentStatus != store.DeployCancelled {
+		t.Fatalf("after a cancel while the run read its deployment: %s %q", e.DeploymentStatus, e.DeploymentStatusMessage)
 	}
 }
 
