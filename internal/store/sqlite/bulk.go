@@ -18,6 +18,12 @@ const bulkBatch = 50_000
 // benchmark harness, which fills a store with a million connections to
 // measure reads at scale, and is no part of store.Store.
 func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Connection, bool)) (int, error) {
+	return s.bulkLoadConnections(ctx, next, bulkBatch)
+}
+
+// bulkLoadConnections is BulkLoadConnections with batch rows per
+// transaction.
+func (s *Store) bulkLoadConnections(ctx context.Context, next func() (store.Connection, bool), batch int) (int, error) {
 	total := 0
 	for done := false; !done; {
 		err := s.inTx(ctx, "bulk load connections", func(tx *sql.Tx) error {
@@ -27,7 +33,7 @@ func (s *Store) BulkLoadConnections(ctx context.Context, next func() (store.Conn
 				return fmt.Errorf("sqlite: bulk load connections: %w", err)
 			}
 			defer stmt.Close()
-			for range bulkBatch {
+			for range batch {
 				c, ok := next()
 				if !ok {
 					done = true

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/store/storetest"
 )
 
@@ -307,8 +308,12 @@ func TestBulkLoadConnections(t *testing.T) {
 	// It owns its store: it runs beside the conformance suite.
 	t.Parallel()
 	s := openTemp(t)
-	// More than one transaction's worth of rows.
-	storetest.RunBulkLoad(t, s, s.BulkLoadConnections, bulkBatch+1000)
+	// More than one transaction's worth of rows, in transactions small
+	// enough for the race detector (a full batch takes it over a minute).
+	const batch = 1000
+	storetest.RunBulkLoad(t, s, func(ctx context.Context, next func() (store.Connection, bool)) (int, error) {
+		return s.bulkLoadConnections(ctx, next, batch)
+	}, 2*batch+500)
 }
 
 func TestCommittedPagesReachTheFileInTheBackground(t *testing.T) {
