@@ -148,6 +148,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // statement takes microseconds, so serialising reads costs little, and the
 // one connection is never recycled, since closing it would drop the data.
 func OpenMemory(ctx context.Context) (*Store, error) {
+	return openMemory(ctx, nil)
+}
+
+// openMemory is OpenMemory starting from image, a serialized database
+// (nil for an empty one), which the migrations then bring up to date.
+func openMemory(ctx context.Context, image []byte) (*Store, error) {
 	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return nil, err
@@ -163,6 +169,12 @@ func OpenMemory(ctx context.Context) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
+	if image != nil {
+		if err := withConn(ctx, db, func(c serializer) error { return c.Deserialize(image) }); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("sqlite: open memory from an image: %w", err)
+		}
+	}
 	if _, err := migrate(ctx, db, ms); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -231,4 +243,27 @@ func (s *Store) Close() error {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
 	return nil
+}
+
+// serializer is what the driver's connection offers to copy a whole
+// database out of and into memory.
+type serializer interface {
+	Serialize() ([]byte, error)
+	Deserialize([]byte) error
+}
+
+// withConn runs fn on the driver connection of db's one connection.
+func withConn(ctx context.Context, db *sql.DB, fn func(serializer) error) error {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		sc, ok := dc.(serializer)
+		if !ok {
+			return fmt.Errorf("the driver's connection (%T) cannot serialize", dc)
+		}
+		return fn(sc)
+	})
 }
