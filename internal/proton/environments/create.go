@@ -11,6 +11,7 @@ import (
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
@@ -139,7 +140,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 	if err != nil {
 		return store.Environment{}, err
 	}
-	encoded, err := encodeInputs(inputs)
+	encoded, err := deployments.EncodeInputs(inputs)
 	if err != nil {
 		return store.Environment{}, err
 	}

@@ -2,10 +2,7 @@ package environments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -14,7 +11,6 @@ import (
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/templates"
-	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -126,33 +122,4 @@ func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (st
 // Get returns one of the caller's environments.
 func (s *Service) Get(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
 	return s.load(ctx, caller, name)
-}
-
-// inputsOf decodes the stored inputs of a state.
-func inputsOf(st store.TemplateState) (map[string]any, error) {
-	m := map[string]any{}
-	if st.Inputs == "" {
-		return m, nil
-	}
-	// Numbers keep their form: an integer input renders as 2, not 2.0.
-	dec := json.NewDecoder(strings.NewReader(st.Inputs))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("stored inputs of %s: %w", st.TemplateName, err)
-	}
-	for k, v := range m {
-		m[k] = render.JSONNumbers(v)
-	}
-	return m, nil
-}
-
-func encodeInputs(m map[string]any) (string, error) {
-	if m == nil {
-		m = map[string]any{}
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode inputs: %w", err)
-	}
-	return string(b), nil
 }
