@@ -214,8 +214,4 @@ type Services interface {
 	// ListServiceInstances returns at most q.Limit instances matching every
 	// filter, in q's order, skipping the first q.Offset.
 	ListServiceInstances(ctx context.Context, q ListInstancesQuery) ([]ServiceTarget, error)
-
-	// CountServiceTargets counts the services, instances and pipelines of
-	// the account in the region.
-	CountServiceTargets(ctx context.Context, account, region string) (services, instances, pipelines int, err error)
 }

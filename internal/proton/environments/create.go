@@ -2,11 +2,7 @@ package environments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -34,15 +30,11 @@ type CreateInput struct {
 }
 
 // fingerprint identifies the parameters of a create, for idempotent creates
-// by name. Tags are compared as a set.
+// by name.
 func (in CreateInput) fingerprint() string {
-	tags := append([]store.Tag(nil), in.Tags...)
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	b, _ := json.Marshal([]any{in.Name, in.TemplateName, in.TemplateMajorVersion, in.TemplateMinorVersion, in.Spec,
+	return family.Fingerprint(in.Tags, in.Name, in.TemplateName, in.TemplateMajorVersion, in.TemplateMinorVersion, in.Spec,
 		in.Description, in.ProtonServiceRoleArn, in.EnvironmentAccountConnectionID, in.CodebuildRoleArn,
-		in.ComponentRoleArn, in.ProvisioningRepository, tags})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+		in.ComponentRoleArn, in.ProvisioningRepository)
 }
 
 // checkRoles applies the rules that do not depend on the template: a

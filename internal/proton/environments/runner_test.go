@@ -84,7 +84,10 @@ func newFixtureOf(t *testing.T, files map[string]string) *fixture {
 
 // service returns the environments service over st, whose cancels
 // interrupt the fixture's latest runner.
-func (f *fixture) service(st Store) *Service {
+func (f *fixture) service(st interface {
+	Store
+	deployments.Store
+}) *Service {
 	deps := deployments.New(st, f.pages, deployments.Options{Interrupt: func(k store.JobKey, cause error) {
 		if f.running != nil {
 			f.running.Interrupt(k, cause)

@@ -28,6 +28,22 @@ type ResolvedVersion struct {
 	// Compatible are the compatible environment templates of a service
 	// template version.
 	Compatible []store.CompatibleTemplate
+	Kind       store.TemplateKind
+}
+
+// Published refuses a version that is not PUBLISHED with a
+// ValidationException naming it: environments and services run on
+// published versions only.
+func (v ResolvedVersion) Published() error {
+	if v.Status == string(store.VersionPublished) {
+		return nil
+	}
+	noun, users, op := "environment template", "environments", "UpdateEnvironmentTemplateVersion"
+	if v.Kind == store.ServiceTemplate {
+		noun, users, op = "service template", "services", "UpdateServiceTemplateVersion"
+	}
+	return fault.New(fault.Validation, "Version %s.%s of %s %s is %s; %s use published versions only, so publish it (%s with status PUBLISHED).",
+		v.MajorVersion, v.MinorVersion, noun, v.TemplateName, v.Status, users, op)
 }
 
 // ResolveEnvironmentTemplateVersion returns the environment template version
@@ -120,5 +136,6 @@ func (s *Service) resolveVersion(ctx context.Context, k store.TemplateKey, major
 		SchemaText:   v.Schema,
 		Bundle:       v.Bundle,
 		Compatible:   v.CompatibleEnvironmentTemplates,
+		Kind:         k.Kind,
 	}, nil
 }

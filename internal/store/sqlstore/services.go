@@ -239,17 +239,47 @@ func instanceFilter(f store.InstanceFilter) (string, []any) {
 	return `1 = 0`, nil
 }
 
-// CountServiceTargets implements store.Services.
-func (s *Store) CountServiceTargets(ctx context.Context, account, region string) (services, instances, pipelines int, err error) {
-	err = s.e.Reads().QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM services WHERE account = ? AND region = ?),
-		(SELECT count(*) FROM service_targets WHERE account = ? AND region = ? AND name <> ''),
-		(SELECT count(*) FROM service_targets WHERE account = ? AND region = ? AND name = '')`,
-		account, region, account, region, account, region).Scan(&services, &instances, &pipelines)
-	if err != nil {
-		return 0, 0, 0, s.errorf("count services: %w", err)
+// countDeployed counts the rows of table (services or service_targets)
+// that where selects (after account and region) for
+// store.DeployedCounts; failed lists the statuses that count as failed.
+func (s *Store) countDeployed(ctx context.Context, account, region, table, where string, failed []string) (store.DeployedCounts, error) {
+	recommended := `(SELECT max(v.major) FROM template_versions AS v WHERE v.account = t.account AND v.region = t.region
+		AND v.kind = 'SERVICE' AND v.template_name = t.template_name AND v.status = 'PUBLISHED')`
+	recommendedMinor := `(SELECT max(v.minor) FROM template_versions AS v WHERE v.account = t.account AND v.region = t.region
+		AND v.kind = 'SERVICE' AND v.template_name = t.template_name AND v.status = 'PUBLISHED'
+		AND CAST(v.major AS TEXT) = t.template_major_version)`
+	major, minor := `CAST(t.template_major_version AS BIGINT)`, `CAST(t.template_minor_version AS BIGINT)`
+	args := []any{}
+	failedIn := in("t.status", failed, &args)
+	if table == "service_targets" {
+		failedIn = strings.Replace(failedIn, "t.status", "t.deployment_status", 1)
 	}
-	return services, instances, pipelines, nil
+	var c store.DeployedCounts
+	err := s.e.Reads().QueryRow(ctx, `SELECT count(*),
+		COALESCE(SUM(CASE WHEN `+failedIn+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN `+major+` < `+recommended+` THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN `+major+` = `+recommended+` AND `+minor+` < `+recommendedMinor+` THEN 1 ELSE 0 END), 0)
+		FROM `+table+` AS t WHERE t.account = ? AND t.region = ? `+where, append(args, account, region)...).Scan(
+		&c.Total, &c.Failed, &c.BehindMajor, &c.BehindMinor)
+	if err != nil {
+		return c, s.errorf("count %s: %w", table, err)
+	}
+	return c, nil
+}
+
+// countServices adds the counts of services, instances and pipelines to c.
+func (s *Store) countServices(ctx context.Context, account, region string, c *store.ResourceCounts) error {
+	var err error
+	failed := []string{string(store.DeployFailed), string(store.DeleteFailed)}
+	if c.Services, err = s.countDeployed(ctx, account, region, "services", "", []string{string(store.ServiceCreateFailed),
+		string(store.ServiceUpdateFailed), string(store.ServiceDeleteFailed)}); err != nil {
+		return err
+	}
+	if c.ServiceInstances, err = s.countDeployed(ctx, account, region, "service_targets", "AND t.name <> ''", failed); err != nil {
+		return err
+	}
+	c.Pipelines, err = s.countDeployed(ctx, account, region, "service_targets", "AND t.name = ''", failed)
+	return err
 }
 
 // WriteService implements store.Services. Creates of one (account, region)

@@ -266,8 +266,14 @@ func testServices(t *testing.T, h Harness) {
 		if got, _ := x.s.GetServiceInstance(x.ctx, acctM, regionA, "s5", "idev"); got.DeploymentStatus != store.DeployCancelled || got.MinorVersion != "0" {
 			t.Errorf("instance after cancel = %s %s", got.DeploymentStatus, got.MinorVersion)
 		}
-		if s, i, pl, err := x.s.CountServiceTargets(x.ctx, acctM, regionA); err != nil || s != 2 || i != 3 || pl != 2 {
-			t.Errorf("counts = %d %d %d, %v", s, i, pl, err)
+		c, err := x.s.CountResources(x.ctx, acctM, regionA)
+		want := store.DeployedCounts{Total: 3}
+		if err != nil || c.Services.Total != 2 || c.ServiceInstances != want || c.Pipelines.Total != 2 {
+			t.Errorf("counts = %+v, %v", c, err)
+		}
+		x.publishVersionOf(store.ServiceTemplate, svcTemplate, true) // major 2: every instance is behind its major
+		if c, err = x.s.CountResources(x.ctx, acctM, regionA); err != nil || c.ServiceInstances.BehindMajor != 3 {
+			t.Errorf("counts after a new major = %+v, %v", c, err)
 		}
 	})
 }
