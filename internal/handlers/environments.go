@@ -5,7 +5,10 @@ import (
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -234,10 +237,17 @@ func (s *Service) NotifyResourceDeploymentStatusChange(ctx context.Context, in *
 	for i, o := range in.Outputs {
 		outs[i] = store.Output{Key: str(o.Key), Value: str(o.ValueString)}
 	}
-	err = s.Environments.Notify(ctx, caller, environments.NotifyInput{
+	n := deployments.NotifyInput{
 		ResourceArn: str(in.ResourceArn), Status: str(in.Status), DeploymentID: str(in.DeploymentId),
 		Outputs: outs, StatusMessage: in.StatusMessage,
-	})
+	}
+	// Service instances and pipelines have ARNs of type service; every
+	// other ARN is the environments family's to answer.
+	if a, ok := arn.Parse(n.ResourceArn); ok && a.Type() == services.ResourceType {
+		err = s.Services.Notify(ctx, caller, n)
+	} else {
+		err = s.Environments.Notify(ctx, caller, n)
+	}
 	if err != nil {
 		return nil, err
 	}

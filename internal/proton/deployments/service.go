@@ -31,10 +31,11 @@ type Store interface {
 
 // Service applies the rules that deployments of every target share.
 type Service struct {
-	store     Store
-	pages     *pagetoken.Codec
-	wake      func()
-	interrupt func(k store.JobKey, cause error)
+	store      Store
+	maxOutputs int
+	pages      *pagetoken.Codec
+	wake       func()
+	interrupt  func(k store.JobKey, cause error)
 }
 
 // Options configure a Service; nil fields do nothing.
@@ -46,7 +47,13 @@ type Options struct {
 	// a worker of this process running it stops at once
 	// (worker.Runner.Interrupt).
 	Interrupt func(k store.JobKey, cause error)
+	// MaxOutputs is the most outputs one deployment may hold
+	// (DefaultMaxOutputs when 0).
+	MaxOutputs int
 }
+
+// DefaultMaxOutputs is the most outputs one deployment may hold by default.
+const DefaultMaxOutputs = 500
 
 // New returns a Service over s.
 func New(s Store, pages *pagetoken.Codec, o Options) *Service {
@@ -56,7 +63,10 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 	if o.Interrupt == nil {
 		o.Interrupt = func(store.JobKey, error) {}
 	}
-	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
+	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt, maxOutputs: o.MaxOutputs}
 }
 
 // Family declares the deployments of every target: their ARNs take no tags.

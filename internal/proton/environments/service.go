@@ -19,9 +19,8 @@ const ResourceType = "environment"
 
 // Defaults of the rules that a deployment of openproton may configure.
 const (
-	DefaultQuota      = 100
-	DefaultMaxOutputs = 500
-	MaxPageSize       = 100
+	DefaultQuota = 100
+	MaxPageSize  = 100
 )
 
 // Templates resolves the environment template versions that environments
@@ -48,16 +47,14 @@ type Service struct {
 	newID       func() string
 	quota       int
 	tokenTTL    time.Duration
-	maxOutputs  int
 }
 
 // Options configure a Service; zero fields take the defaults.
 type Options struct {
-	Quota      int           // environments per account and region
-	TokenTTL   time.Duration // how long deleted environments are remembered for idempotent deletes
-	MaxOutputs int           // outputs one deployment may hold
-	Now        func() time.Time
-	NewID      func() string // deployment ids (lowercase UUIDs)
+	Quota    int           // environments per account and region
+	TokenTTL time.Duration // how long deleted environments are remembered for idempotent deletes
+	Now      func() time.Time
+	NewID    func() string // deployment ids (lowercase UUIDs)
 }
 
 // New returns a Service over s, resolving template versions with t and
@@ -69,11 +66,8 @@ func New(s Store, t Templates, d *deployments.Service, pages *pagetoken.Codec, o
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = family.TokenTTL
 	}
-	if o.MaxOutputs <= 0 {
-		o.MaxOutputs = DefaultMaxOutputs
-	}
 	return &Service{store: s, templates: t, deployments: d, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID),
-		quota: o.Quota, tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs}
+		quota: o.Quota, tokenTTL: o.TokenTTL}
 }
 
 // Family declares environments: they take tags, which their owner manages.

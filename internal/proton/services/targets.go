@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/bundle"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/arn"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/paging"
+	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -391,4 +394,49 @@ func (s *Service) ListInstances(ctx context.Context, caller auth.Caller, in List
 		return paging.Name(strconv.Itoa(q.Offset + limit))
 	})
 	return rows, next, nil
+}
+
+// Notify records what provisioning automation reports about a deployment of
+// a service instance or pipeline (deployments.Service.Notify says how).
+// The caller is the service's account.
+func (s *Service) Notify(ctx context.Context, caller auth.Caller, in deployments.NotifyInput) error {
+	a, ok := arn.Parse(in.ResourceArn)
+	if !ok || a.Region != caller.Region || a.Account != caller.Account || a.Type() != ResourceType {
+		return tagging.NotFound(in.ResourceArn)
+	}
+	svc, rest, _ := strings.Cut(a.ID(), "/")
+	var t store.ServiceTarget
+	var err error
+	if inst, ok := strings.CutPrefix(rest, "service-instance/"); ok {
+		t, err = s.store.GetServiceInstance(ctx, a.Account, a.Region, svc, inst)
+	} else if rest == "pipeline" {
+		var v store.Service
+		if v, err = s.store.GetService(ctx, a.Account, a.Region, svc); err == nil && v.Pipeline == nil {
+			err = store.ErrNotFound
+		}
+		if err == nil {
+			t = *v.Pipeline
+		}
+	} else {
+		return tagging.NotFound(in.ResourceArn)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && TargetARN(t) != a.String():
+		return tagging.NotFound(in.ResourceArn)
+	case err != nil:
+		return family.Internal("get service target", err)
+	}
+	id := in.DeploymentID
+	if id == "" {
+		id = t.LastAttemptedDeploymentID
+	}
+	what := lowerFirst(words(t))
+	d, err := s.store.GetDeployment(ctx, t.Region, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != t.Account || d.TargetResourceType != t.TargetType() || d.TargetKey != t.TargetKey())) {
+		return fault.New(fault.NotFound, "Deployment %s of %s was not found.", id, what)
+	}
+	if err != nil {
+		return family.Internal("get deployment", err)
+	}
+	return s.deployments.Notify(ctx, d, in, what, s.clock())
 }
