@@ -140,6 +140,16 @@ func testServices(t *testing.T, h Harness) {
 			Allow: func(store.TemplateVersion, []store.TemplateVersion) error { return nil }}); !errors.As(err, &inUse) {
 			t.Errorf("delete of version in use: %v, want VersionInUseError", err)
 		}
+		var outside *store.CompatibilityInUseError
+		other := []store.CompatibleTemplate{{Name: "other", Major: 1}}
+		if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: k, CompatibleEnvironmentTemplates: &other,
+			Now: at(601)}); !errors.As(err, &outside) || outside.Environment != "dev" && outside.Environment != "prod" {
+			t.Errorf("dropping the environments' template from the version: %v, want CompatibilityInUseError", err)
+		}
+		kept := []store.CompatibleTemplate{{Name: envTemplate, Major: 1}, {Name: envTemplate, Major: 2}, {Name: "other", Major: 1}}
+		if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: k, CompatibleEnvironmentTemplates: &kept, Now: at(602)}); err != nil {
+			t.Errorf("keeping the environments' template majors: %v", err)
+		}
 		// Listing instances, and deployments by service.
 		insts, err := x.s.ListServiceInstances(x.ctx, store.ListInstancesQuery{Account: acctM, Region: regionA, SortBy: "environmentName",
 			Descending: true, Limit: 10})
