@@ -32,11 +32,13 @@ type DeployInput struct {
 // UpdateInstance deploys a service instance again (§2.5), following the
 // rules of the deployment types.
 func (s *Service) UpdateInstance(ctx context.Context, caller auth.Caller, service, name string, in DeployInput) (store.ServiceTarget, error) {
-	t, err := s.loadInstance(ctx, caller, service, name)
-	if err != nil {
-		return t, err
-	}
-	return s.redeploy(ctx, caller, t, in)
+	return retrying(func() (store.ServiceTarget, error) {
+		t, err := s.loadInstance(ctx, caller, service, name)
+		if err != nil {
+			return t, err
+		}
+		return s.redeploy(ctx, caller, t, in)
+	})
 }
 
 // pipeline returns the pipeline of the caller's service.
@@ -53,11 +55,13 @@ func (s *Service) pipeline(ctx context.Context, caller auth.Caller, service stri
 
 // UpdatePipeline deploys a service's pipeline again (§2.6).
 func (s *Service) UpdatePipeline(ctx context.Context, caller auth.Caller, service string, in DeployInput) (store.ServiceTarget, error) {
-	_, t, err := s.pipeline(ctx, caller, service)
-	if err != nil {
-		return t, err
-	}
-	return s.redeploy(ctx, caller, t, in)
+	return retrying(func() (store.ServiceTarget, error) {
+		_, t, err := s.pipeline(ctx, caller, service)
+		if err != nil {
+			return t, err
+		}
+		return s.redeploy(ctx, caller, t, in)
+	})
 }
 
 // redeploy starts a deployment of the target t as in asks.

@@ -36,6 +36,10 @@ type UpdateInput struct {
 // instances deploy, removed ones are deleted, and the pipeline, if any,
 // is deployed again; the store settles the service when they end.
 func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Service, error) {
+	return retrying(func() (store.Service, error) { return s.update(ctx, caller, name, in) })
+}
+
+func (s *Service) update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Service, error) {
 	v, err := s.load(ctx, caller, name)
 	if err != nil {
 		return v, err
@@ -176,7 +180,19 @@ func (s *Service) instancesOf(ctx context.Context, caller auth.Caller, name stri
 // gone once they all succeeded. A repeated delete returns the service
 // while the delete is in progress, and deleted=false once it is gone, for
 // as long as the server remembers it.
-func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (v store.Service, deleted bool, err error) {
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (store.Service, bool, error) {
+	type result struct {
+		v       store.Service
+		deleted bool
+	}
+	r, err := retrying(func() (result, error) {
+		v, deleted, err := s.delete(ctx, caller, name)
+		return result{v, deleted}, err
+	})
+	return r.v, r.deleted, err
+}
+
+func (s *Service) delete(ctx context.Context, caller auth.Caller, name string) (v store.Service, deleted bool, err error) {
 	v, err = s.store.GetService(ctx, caller.Account, caller.Region, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Service{}, false, s.deletedBefore(ctx, caller, name)
