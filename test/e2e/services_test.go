@@ -222,6 +222,34 @@ func TestServicesGoSDK(t *testing.T) {
 		t.Fatalf("service_instance_deployed after the update: %v", err)
 	}
 
+	// An instance outside the spec (as service sync makes one), repeated
+	// with its client token; a second one of that name is refused.
+	extra := &proton.CreateServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("x"), ClientToken: aws.String("x-1"),
+		Spec: aws.String(svcSpec("x@prod:9090")), Tags: isoTeamTag()}
+	ci, err := cl.CreateServiceInstance(ctx, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.ServiceInstance.DeploymentStatus != types.DeploymentStatusInProgress || aws.ToString(ci.ServiceInstance.TemplateMinorVersion) != "0" {
+		t.Errorf("created instance = %s on 1.%s", ci.ServiceInstance.DeploymentStatus, aws.ToString(ci.ServiceInstance.TemplateMinorVersion))
+	}
+	if again, err := cl.CreateServiceInstance(ctx, extra); err != nil || aws.ToString(again.ServiceInstance.LastAttemptedDeploymentId) != aws.ToString(ci.ServiceInstance.LastAttemptedDeploymentId) {
+		t.Errorf("repeated CreateServiceInstance: %+v, %v", again, err)
+	}
+	extra.ClientToken = aws.String("x-2")
+	_, err = cl.CreateServiceInstance(ctx, extra)
+	svcExpectCode(t, "a second instance of one name", err, "ConflictException")
+	if err := instanceWaiter.Wait(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("x")}, time.Minute); err != nil {
+		t.Fatalf("service_instance_deployed of the created instance: %v", err)
+	}
+	xouts, err := cl.ListServiceInstanceOutputs(ctx, &proton.ListServiceInstanceOutputsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("x")})
+	if err != nil || svcOutputs(t, xouts.Outputs)["Port"] != "9090" {
+		t.Errorf("outputs of the created instance: %+v, %v", xouts, err)
+	}
+	if tags, err := isoTags(ctx, cl, aws.ToString(ci.ServiceInstance.Arn)); err != nil || tags != "team=a" {
+		t.Errorf("tags of the created instance: %q, %v", tags, err)
+	}
+
 	// A pipeline update, cancelled.
 	if _, err := cl.UpdateServicePipeline(ctx, &proton.UpdateServicePipelineInput{ServiceName: aws.String("web1"),
 		DeploymentType: types.DeploymentUpdateTypeMinorVersion, Spec: aws.String(svcSpec("a@dev", "b@prod:8080"))}); err != nil {

@@ -83,7 +83,7 @@ func New(s Store, t Templates, d *deployments.Service, pages *pagetoken.Codec, o
 // which the service's account manages.
 func (s *Service) Family() family.Family {
 	return family.Family{Name: "services", Operations: []string{
-		"CancelServiceInstanceDeployment", "CancelServicePipelineDeployment", "CreateService", "DeleteService",
+		"CancelServiceInstanceDeployment", "CancelServicePipelineDeployment", "CreateService", "CreateServiceInstance", "DeleteService",
 		"GetService", "GetServiceInstance", "ListServiceInstanceOutputs", "ListServiceInstanceProvisionedResources",
 		"ListServiceInstances", "ListServicePipelineOutputs", "ListServicePipelineProvisionedResources", "ListServices",
 		"UpdateService", "UpdateServiceInstance", "UpdateServicePipeline"},

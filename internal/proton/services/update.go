@@ -73,15 +73,7 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	if err != nil {
 		return err
 	}
-	// New instances run the version the service runs now: its pipeline's,
-	// else its first instance's (the one it was created with may be gone).
-	on := store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
-	switch {
-	case v.Pipeline != nil:
-		on = v.Pipeline.TemplateState
-	case len(insts) > 0:
-		on = insts[0].TemplateState
-	}
+	on := runsOn(v, insts)
 	ver, err := s.version(ctx, caller, on.TemplateName, on.MajorVersion, on.MinorVersion)
 	if err != nil {
 		return err
@@ -125,7 +117,7 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	}
 	now := s.clock()
 	p.Service.Spec, p.Service.Status, p.Service.StatusMessage = spec, store.ServiceUpdateInProgress, ""
-	if err := s.addInstances(ctx, caller, ver, p.Service, added, now, p); err != nil {
+	if err := s.addInstances(ctx, caller, ver, p.Service, spec, added, now, p); err != nil {
 		return err
 	}
 	for _, t := range insts {
@@ -146,6 +138,19 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 		p.Targets, p.Deployments = append(p.Targets, t2), append(p.Deployments, d)
 	}
 	return nil
+}
+
+// runsOn is the version a service runs now, which new instances get: its
+// pipeline's, else its first instance's (the one it was created with may
+// be gone).
+func runsOn(v store.Service, insts []store.ServiceTarget) store.TemplateState {
+	switch {
+	case v.Pipeline != nil:
+		return v.Pipeline.TemplateState
+	case len(insts) > 0:
+		return insts[0].TemplateState
+	}
+	return store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
 }
 
 // sameInputs reports whether two input mappings hold the same values.
