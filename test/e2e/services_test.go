@@ -489,3 +489,14 @@ func TestServicesBackstageJS(t *testing.T) {
 	out := RunNode(t, srv, []string{"OPENPROTON_ACCOUNT=" + w.account, "OPENPROTON_ENVIRONMENT=dev"}, 1, "js/services.test.mjs")
 	connLogRun(t, out)
 }
+
+// TestServicesBoto3 runs python/test_services.py: every waiter of the model
+// for services, instances and pipelines through boto3 and the AWS CLI.
+func TestServicesBoto3(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	srv := StartServer(t, "--bundle-dir", bundles)
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	out := RunPython(t, srv, []string{"PYTHONDONTWRITEBYTECODE=1", "OPENPROTON_BUNDLE_DIR=" + bundles}, 2, "python.test_services.Waiters")
+	connLogRun(t, out)
+}
