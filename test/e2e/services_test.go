@@ -307,6 +307,12 @@ func TestServicesGoSDK(t *testing.T) {
 	if err != nil || len(filtered.ServiceInstances) != 1 || aws.ToString(filtered.ServiceInstances[0].Name) != "c" {
 		t.Errorf("instances in dev = %+v, %v", filtered, err)
 	}
+	published, err := cl.ListServiceInstances(ctx, &proton.ListServiceInstancesInput{ServiceName: aws.String("web1"), Filters: []types.ListServiceInstancesFilter{
+		{Key: types.ListServiceInstancesFilterByDeployedTemplateVersionStatus, Value: aws.String("PUBLISHED")},
+		{Key: types.ListServiceInstancesFilterByCreatedAtAfter, Value: aws.String("2020-01-01T00:00:00Z")}}})
+	if err != nil || len(published.ServiceInstances) != 2 {
+		t.Errorf("instances on published versions, created after 2020 = %+v, %v", published, err)
+	}
 	deps, err := cl.ListDeployments(ctx, &proton.ListDeploymentsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("b")})
 	if err != nil || len(deps.Deployments) != 1 || aws.ToString(deps.Deployments[0].ServiceInstanceName) != "b" {
 		t.Errorf("deployments of instance b = %+v, %v", deps, err)
@@ -499,4 +505,46 @@ func TestServicesBoto3(t *testing.T) {
 	t.Cleanup(func() { connNo5xx(t, srv) })
 	out := RunPython(t, srv, []string{"PYTHONDONTWRITEBYTECODE=1", "OPENPROTON_BUNDLE_DIR=" + bundles}, 2, "python.test_services.Waiters")
 	connLogRun(t, out)
+}
+
+// TestServicesPipelineWithoutRole: a pipeline of an account without
+// pipelineServiceRoleArn fails its deployment with a message that names
+// the setting, and the service ends CREATE_FAILED, which the waiter
+// service_created reports as a failure.
+func TestServicesPipelineWithoutRole(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	svcWriteBundles(t, bundles)
+	srv := connStartServer(t, "--store", "memory", "--bundle-dir", bundles, "--provisioner-delay", "100ms")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := svcBuild(ctx, t, srv, "dev")
+	if _, err := w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: aws.String("")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cl.CreateService(ctx, svcCreate("norole", svcSpec("a@dev"))); err != nil {
+		t.Fatal(err)
+	}
+	err := proton.NewServiceCreatedWaiter(w.cl, func(o *proton.ServiceCreatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, 200*time.Millisecond
+	}).
+		Wait(ctx, &proton.GetServiceInput{Name: aws.String("norole")}, time.Minute)
+	if err == nil {
+		t.Fatal("service_created succeeded for a service whose pipeline cannot provision")
+	}
+	got, err := w.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String("norole")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Service.Pipeline
+	if got.Service.Status != types.ServiceStatusCreateFailed || p.DeploymentStatus != types.DeploymentStatusFailed ||
+		!strings.Contains(aws.ToString(p.DeploymentStatusMessage), "pipelineServiceRoleArn") {
+		t.Errorf("service %s, pipeline %s: %q; want CREATE_FAILED, FAILED naming pipelineServiceRoleArn",
+			got.Service.Status, p.DeploymentStatus, aws.ToString(p.DeploymentStatusMessage))
+	}
+	inst, err := w.cl.GetServiceInstance(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("norole"), Name: aws.String("a")})
+	if err != nil || inst.ServiceInstance.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Errorf("the instance of a service whose pipeline failed: %+v, %v", inst, err)
+	}
 }
