@@ -294,6 +294,17 @@ func isoSvcRows() []isoRow {
 			return nil, err
 		})},
 	}
+	// A notification on the self-managed instance's update in progress:
+	// the service's account alone may report on it.
+	rows = append(rows, isoRow{op: "NotifyResourceDeploymentStatusChange", on: "service instance", family: f, mutates: true, want: std,
+		call: isoCall(nil, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
+			a := strings.Replace(fx.world.service, "/"+isoSvcName, "/"+isoBusyName, 1) + "/service-instance/" + isoBusyInst
+			a = isoGhostArn(a, isoBusyName, ghost)
+			_, err := cl.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{
+				ResourceArn: &a, Outputs: []types.Output{{Key: aws.String("notified"), ValueString: aws.String("yes")}},
+			})
+			return nil, []string{a}, err
+		})})
 	rows = append(rows, isoTagRows(f, "service", services.ResourceType, func(fx *isoFixture, ghost string) string {
 		return isoGhostArn(fx.world.service, isoSvcName, ghost)
 	}, isoOK, isoHidden)...)
