@@ -70,6 +70,20 @@ func (s *Schema) ValidateEnvironmentSpec(spec string, previous map[string]any) (
 // a list of {name, environment, spec}). Instance names must be unique.
 // "${Proton::CURRENT_VAL}" has no current value here and is refused.
 func (s *Schema) ValidateServiceSpec(spec string) (*ServiceSpec, error) {
+	return s.ValidateServiceSpecWith(spec, PreviousInputs{})
+}
+
+// PreviousInputs are the inputs a service's pipeline and instances have
+// now, which "${Proton::CURRENT_VAL}" in a new spec keeps.
+type PreviousInputs struct {
+	Pipeline  map[string]any
+	Instances map[string]map[string]any // by instance name
+}
+
+// ValidateServiceSpecWith is ValidateServiceSpec for a spec that replaces
+// one with the inputs previous: "${Proton::CURRENT_VAL}" takes an input's
+// value there (the pipeline's, or the instance's of the same name).
+func (s *Schema) ValidateServiceSpecWith(spec string, previous PreviousInputs) (*ServiceSpec, error) {
 	if s.svc == nil {
 		return nil, problemf("the template's schema has no %s", roleService)
 	}
@@ -81,19 +95,19 @@ func (s *Schema) ValidateServiceSpec(spec string) (*ServiceSpec, error) {
 	out := &ServiceSpec{}
 	if s.pipe != nil {
 		if in, ok := asInputs(top["pipeline"], "pipeline", &probs); ok {
-			out.Pipeline = s.pipe.check(in, nil, "pipeline", &probs)
+			out.Pipeline = s.pipe.check(in, previous.Pipeline, "pipeline", &probs)
 		}
 	} else if top["pipeline"] != nil {
 		probs = append(probs, "pipeline: the service template has no pipeline")
 	}
-	out.Instances = s.instances(top["instances"], &probs)
+	out.Instances = s.instances(top["instances"], previous.Instances, &probs)
 	if len(probs) > 0 {
 		return nil, &SpecError{Problems: probs}
 	}
 	return out, nil
 }
 
-func (s *Schema) instances(v any, probs *[]string) []InstanceSpec {
+func (s *Schema) instances(v any, previous map[string]map[string]any, probs *[]string) []InstanceSpec {
 	list, ok := v.([]any)
 	if v == nil || (ok && len(list) == 0) {
 		*probs = append(*probs, "instances: at least one instance is required")
@@ -128,7 +142,7 @@ func (s *Schema) instances(v any, probs *[]string) []InstanceSpec {
 			seen[inst.Name] = i
 		}
 		if in, ok := asInputs(m["spec"], where+".spec", probs); ok {
-			inst.Inputs = s.svc.check(in, nil, where+".spec", probs)
+			inst.Inputs = s.svc.check(in, previous[inst.Name], where+".spec", probs)
 		}
 		out = append(out, inst)
 	}
@@ -244,11 +258,29 @@ func (t *inputType) check(inputs, previous map[string]any, where string, probs *
 	}
 	for _, p := range validateValue(t.schema, t.patterns, inputs, where) {
 		// An input whose current value is missing is reported once, above.
-		if !aboutAny(p, where, missing) {
+		if !aboutAny(p, where, missing) && !t.undeclaredAccepted(p, where, inputs) {
 			*probs = append(*probs, p)
 		}
 	}
 	return inputs
+}
+
+// undeclaredAccepted reports whether problem p is an input of a service
+// spec (an instance's or the pipeline's) that the input type does not
+// declare, at the top level of the inputs under where: Proton accepted
+// those (AWS's lambda-multi-svc sample spec gives its pipeline
+// packaging_commands, which its schema does not declare), so they are
+// kept, unchecked. An environment spec's stay refused.
+func (t *inputType) undeclaredAccepted(p, where string, inputs map[string]any) bool {
+	if t.role == roleEnvironment {
+		return false
+	}
+	key, ok := strings.CutSuffix(strings.TrimPrefix(p, where+"."), ": is not defined in the schema")
+	if !ok || strings.ContainsAny(key, ".[") {
+		return false
+	}
+	_, given := inputs[key]
+	return given
 }
 
 // aboutAny reports whether problem p is about one of the inputs keys under

@@ -54,12 +54,11 @@ func count(n int) *api.ResourceCountsSummary {
 }
 
 // full is a count with every member, for the resource kinds whose
-// summaries carry failed and staleness counts; all are zero until those
-// kinds exist.
-func full(n int) *api.ResourceCountsSummary {
-	c := count(n)
-	zero := int32(0)
-	c.Failed, c.UpToDate, c.BehindMajor, c.BehindMinor = &zero, &zero, &zero, &zero
+// summaries carry failed and staleness counts.
+func full(d store.DeployedCounts) *api.ResourceCountsSummary {
+	c := count(d.Total)
+	n := func(v int) *int32 { x := int32(v); return &x }
+	c.Failed, c.UpToDate, c.BehindMajor, c.BehindMinor = n(d.Failed), n(d.Total-d.BehindMajor-d.BehindMinor), n(d.BehindMajor), n(d.BehindMinor)
 	return c
 }
 
@@ -80,9 +79,9 @@ func (s *Service) GetResourcesSummary(ctx context.Context, _ *api.GetResourcesSu
 		Components:           components,
 		EnvironmentTemplates: count(c.EnvironmentTemplates),
 		Environments:         count(c.Environments),
-		Pipelines:            full(0),
-		ServiceInstances:     full(0),
+		Pipelines:            full(c.Pipelines),
+		ServiceInstances:     full(c.ServiceInstances),
 		ServiceTemplates:     count(c.ServiceTemplates),
-		Services:             full(0),
+		Services:             full(c.Services),
 	}}, nil
 }

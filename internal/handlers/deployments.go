@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/proton/deployments"
@@ -10,38 +11,54 @@ import (
 
 // stateValues holds a deployment state's answer.
 type stateValues struct {
-	out api.DeploymentState
-	env api.EnvironmentState
+	out  api.DeploymentState
+	env  api.EnvironmentState
+	inst api.ServiceInstanceState
+	pipe api.ServicePipelineState
 }
 
-// stateOf is the answer form of *st, nil for none; its members point into
-// *st and *a.
-func stateOf(st *store.TemplateState, a *stateValues) *api.DeploymentState {
+// stateOf is the answer form of *st, a state of a target of type typ, nil
+// for none; its members point into *st and *a.
+func stateOf(typ store.TargetType, st *store.TemplateState, a *stateValues) *api.DeploymentState {
 	if st == nil {
 		return nil
 	}
-	a.env = api.EnvironmentState{
-		Spec:                 opt(&st.Spec),
-		TemplateMajorVersion: opt(&st.MajorVersion),
-		TemplateMinorVersion: opt(&st.MinorVersion),
-		TemplateName:         opt(&st.TemplateName),
+	spec, major, minor, name := opt(&st.Spec), opt(&st.MajorVersion), opt(&st.MinorVersion), opt(&st.TemplateName)
+	switch typ {
+	case store.TargetServiceInstance:
+		a.inst = api.ServiceInstanceState{Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, TemplateName: name}
+		a.out = api.DeploymentState{ServiceInstance: &a.inst}
+	case store.TargetServicePipeline:
+		a.pipe = api.ServicePipelineState{Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, TemplateName: name}
+		a.out = api.DeploymentState{ServicePipeline: &a.pipe}
+	default:
+		a.env = api.EnvironmentState{Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, TemplateName: name}
+		a.out = api.DeploymentState{Environment: &a.env}
 	}
-	a.out = api.DeploymentState{Environment: &a.env}
 	return &a.out
 }
 
 // deploymentValues holds the values a deployment's answer derives from its
 // row.
 type deploymentValues struct {
-	arn    string
-	times  [4]api.Time
-	states [2]stateValues
+	arn           string
+	service, inst string
+	times         [4]api.Time
+	states        [2]stateValues
 }
 
 // deploymentOf is the answer form of *d; ListDeployments answers its Summary.
 func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
 	a.arn = deployments.ARN(*d)
+	switch d.TargetResourceType {
+	case store.TargetServiceInstance:
+		a.service, a.inst, _ = strings.Cut(d.TargetKey, "/")
+	case store.TargetServicePipeline:
+		a.service = d.TargetKey
+	}
 	return api.Deployment{
+		ServiceName:               opt(&a.service),
+		ServiceInstanceName:       opt(&a.inst),
 		Arn:                       &a.arn,
 		CompletedAt:               stampOrNil(&a.times[0], d.CompletedAt),
 		CreatedAt:                 stamp(&a.times[1], d.CreatedAt),
@@ -49,14 +66,14 @@ func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
 		DeploymentStatusMessage:   opt(&d.StatusMessage),
 		EnvironmentName:           opt(&d.EnvironmentName),
 		Id:                        opt(&d.ID),
-		InitialState:              stateOf(d.InitialState, &a.states[0]),
+		InitialState:              stateOf(d.TargetResourceType, d.InitialState, &a.states[0]),
 		LastAttemptedDeploymentId: opt(&d.PreviousAttemptedID),
 		LastModifiedAt:            stamp(&a.times[2], d.LastModifiedAt),
 		LastSucceededDeploymentId: opt(&d.PreviousSucceededID),
 		TargetArn:                 opt(&d.TargetArn),
 		TargetResourceCreatedAt:   stamp(&a.times[3], d.TargetResourceCreatedAt),
 		TargetResourceType:        opt((*string)(&d.TargetResourceType)),
-		TargetState:               stateOf(&d.TargetState, &a.states[1]),
+		TargetState:               stateOf(d.TargetResourceType, &d.TargetState, &a.states[1]),
 	}
 }
 

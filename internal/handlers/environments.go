@@ -5,7 +5,10 @@ import (
 
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
+	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -187,11 +190,26 @@ func (s *Service) ListEnvironmentOutputs(ctx context.Context, in *api.ListEnviro
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentOutputsOutput{Outputs: make([]api.Output, len(outs))}
-	for i, o := range outs {
-		out.Outputs[i] = api.Output{Key: ptr(o.Key), ValueString: &outs[i].Value}
+	return &api.ListEnvironmentOutputsOutput{Outputs: outputsOut(outs)}, nil
+}
+
+// outputsOut is the answer form of outputs; it points into outs.
+func outputsOut(outs []store.Output) []api.Output {
+	out := make([]api.Output, len(outs))
+	for i := range outs {
+		out[i] = api.Output{Key: &outs[i].Key, ValueString: &outs[i].Value}
 	}
-	return out, nil
+	return out
+}
+
+// resourcesOut is the answer form of provisioned resources; it points into
+// rs.
+func resourcesOut(rs []store.ProvisionedResource) []api.ProvisionedResource {
+	out := make([]api.ProvisionedResource, len(rs))
+	for i := range rs {
+		out[i] = api.ProvisionedResource{Name: &rs[i].Name, Identifier: &rs[i].Identifier, ProvisioningEngine: &rs[i].Engine}
+	}
+	return out
 }
 
 // ListEnvironmentProvisionedResources lists an environment's provisioned
@@ -205,11 +223,7 @@ func (s *Service) ListEnvironmentProvisionedResources(ctx context.Context, in *a
 	if err != nil {
 		return nil, err
 	}
-	out := &api.ListEnvironmentProvisionedResourcesOutput{ProvisionedResources: make([]api.ProvisionedResource, len(rs))}
-	for i, r := range rs {
-		out.ProvisionedResources[i] = api.ProvisionedResource{Name: ptr(r.Name), Identifier: ptr(r.Identifier), ProvisioningEngine: ptr(r.Engine)}
-	}
-	return out, nil
+	return &api.ListEnvironmentProvisionedResourcesOutput{ProvisionedResources: resourcesOut(rs)}, nil
 }
 
 // NotifyResourceDeploymentStatusChange records what provisioning automation
@@ -223,10 +237,17 @@ func (s *Service) NotifyResourceDeploymentStatusChange(ctx context.Context, in *
 	for i, o := range in.Outputs {
 		outs[i] = store.Output{Key: str(o.Key), Value: str(o.ValueString)}
 	}
-	err = s.Environments.Notify(ctx, caller, environments.NotifyInput{
+	n := deployments.NotifyInput{
 		ResourceArn: str(in.ResourceArn), Status: str(in.Status), DeploymentID: str(in.DeploymentId),
 		Outputs: outs, StatusMessage: in.StatusMessage,
-	})
+	}
+	// Service instances and pipelines have ARNs of type service; every
+	// other ARN is the environments family's to answer.
+	if a, ok := arn.Parse(n.ResourceArn); ok && a.Type() == services.ResourceType {
+		err = s.Services.Notify(ctx, caller, n)
+	} else {
+		err = s.Environments.Notify(ctx, caller, n)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/family"
+	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/proton/templates"
 )
@@ -23,6 +24,7 @@ type Service struct {
 	Connections  *connections.Service
 	Deployments  *deployments.Service
 	Environments *environments.Service
+	Services     *services.Service
 	Tagging      *tagging.Service
 	Templates    *templates.Service
 }
@@ -34,7 +36,7 @@ var _ api.ProtonService = (*Service)(nil)
 // check that the handlers implement exactly the operations they declare.
 func (s *Service) Families() []family.Family {
 	return []family.Family{s.Account.Family(), s.Connections.Family(), s.Deployments.Family(), s.Environments.Family(),
-		s.Tagging.Family(), s.Templates.Family()}
+		s.Services.Family(), s.Tagging.Family(), s.Templates.Family()}
 }
 
 // Implemented lists the operations that the handlers implement: those that

@@ -38,8 +38,10 @@ type Config struct {
 	TemplateVersionQuota  int
 	RegistrationLease     time.Duration
 	TestRegistrationDelay time.Duration
-	// Environments and deployments (config_environments.go).
+	// Environments, services and deployments (config_environments.go).
 	EnvironmentQuota   int
+	ServiceQuota       int
+	InstanceQuota      int
 	Provisioner        string
 	ProvisionerDelay   time.Duration
 	DeploymentWorkers  int

@@ -7,9 +7,12 @@ import (
 	"github.com/openproton/openproton/internal/render"
 )
 
-// environmentFlags declares the settings of environments and deployments.
+// environmentFlags declares the settings of environments, services and
+// deployments.
 func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.EnvironmentQuota, "quota-environments", 100, "environments an account may have per region")
+	fs.IntVar(&c.ServiceQuota, "quota-services", 1000, "services an account may have per region")
+	fs.IntVar(&c.InstanceQuota, "quota-service-instances", 20, "instances one service may have")
 	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments; emulate (the only one so far) provisions nothing and completes each deployment after --provisioner-delay")
 	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
 	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
@@ -24,6 +27,10 @@ func (c Config) validateEnvironments() error {
 	switch {
 	case c.EnvironmentQuota < 1:
 		return bad("quota-environments", "%d: at least 1", c.EnvironmentQuota)
+	case c.ServiceQuota < 1:
+		return bad("quota-services", "%d: at least 1", c.ServiceQuota)
+	case c.InstanceQuota < 1:
+		return bad("quota-service-instances", "%d: at least 1", c.InstanceQuota)
 	case c.Provisioner != "emulate":
 		return bad("provisioner", "%q: the only provisioner so far is emulate", c.Provisioner)
 	case c.ProvisionerDelay < 0:

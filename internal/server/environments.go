@@ -7,6 +7,7 @@ import (
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
+	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/provision"
 	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
@@ -18,19 +19,43 @@ import (
 // stopped (once its lease expires).
 const deploymentPoll = time.Second
 
-// newEnvironments wires the environments family and the deployments of
-// every target: the services, and the loop of workers that carry out
-// deployment jobs with the configured engine, which wakes when one is
-// queued.
-func newEnvironments(cfg Config, st store.Store, t environments.Templates, pages *pagetoken.Codec, log *slog.Logger) (*environments.Service, *deployments.Service, *worker.Loop) {
+// deploying are the families whose resources deploy, and the deployments
+// of every target.
+type deploying struct {
+	environments *environments.Service
+	services     *services.Service
+	deployments  *deployments.Service
+	loop         *worker.Loop
+}
+
+// templateResolver resolves the template versions of both kinds
+// (templates.Service).
+type templateResolver interface {
+	environments.Templates
+	services.Templates
+}
+
+// newDeploying wires the environments and services families and the
+// deployments of every target: the services, and the loop of workers that
+// carry out deployment jobs with the configured engine, which wakes when
+// one is queued.
+func newDeploying(cfg Config, st store.Store, t templateResolver, pages *pagetoken.Codec, log *slog.Logger) deploying {
 	engine := provision.Emulate{Delay: cfg.ProvisionerDelay}
+	renderer := render.NewIsolated(cfg.renderLimits())
+	svcTarget := services.NewTarget(st, t, renderer)
 	handler := deployments.NewHandler(st, engine, map[store.TargetType]deployments.Target{
-		store.TargetEnvironment: environments.NewTarget(st, t, render.NewIsolated(cfg.renderLimits())),
+		store.TargetEnvironment:     environments.NewTarget(st, t, renderer),
+		store.TargetServiceInstance: svcTarget,
+		store.TargetServicePipeline: svcTarget,
 	}, deployments.HandlerOptions{Log: log})
 	runner := worker.NewRunner(st, map[store.JobKind]worker.Handler{store.JobDeployment: handler}, worker.RunnerOptions{
 		Owner: worker.NewOwnerID(), Lease: cfg.DeploymentLease, MaxAttempts: cfg.DeploymentAttempts, Log: log,
 	})
 	loop := worker.New("deployments", deploymentPoll, log, runner.Step)
 	deps := deployments.New(st, pages, deployments.Options{Wake: loop.Wake, Interrupt: runner.Interrupt})
-	return environments.New(st, t, deps, pages, environments.Options{Quota: cfg.EnvironmentQuota}), deps, loop
+	return deploying{
+		environments: environments.New(st, t, deps, pages, environments.Options{Quota: cfg.EnvironmentQuota}),
+		services:     services.New(st, t, deps, pages, services.Options{Quota: cfg.ServiceQuota, MaxInstances: cfg.InstanceQuota}),
+		deployments:  deps, loop: loop,
+	}
 }

@@ -81,14 +81,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	envs, deps, deployments := newEnvironments(cfg, st, tmpl, pages, log)
-	svc := &handlers.Service{Account: account.New(st), Connections: conns, Deployments: deps, Environments: envs, Templates: tmpl}
+	d := newDeploying(cfg, st, tmpl, pages, log)
+	svc := &handlers.Service{Account: account.New(st), Connections: conns, Deployments: d.deployments, Environments: d.environments,
+		Services: d.services, Templates: tmpl}
 	svc.Tagging = tagging.New(st, pages, svc.Families())
 	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}
 	mux := http.NewServeMux()
 	mux.Handle("/health", health(st))
 	mux.Handle("/", api)
-	s := &Server{cfg: cfg, log: log, store: st, registrations: registrations, deployments: deployments}
+	s := &Server{cfg: cfg, log: log, store: st, registrations: registrations, deployments: d.loop}
 	s.handler = s.middleware(mux)
 	return s, nil
 }

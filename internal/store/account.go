@@ -24,6 +24,18 @@ type ResourceCounts struct {
 	Environments         int
 	EnvironmentTemplates int
 	ServiceTemplates     int
+	Services             DeployedCounts
+	ServiceInstances     DeployedCounts
+	Pipelines            DeployedCounts
+}
+
+// DeployedCounts count resources that run a service template version:
+// those that failed (a failed status), and those behind the template's
+// recommended version (its highest PUBLISHED major, and that major's
+// highest PUBLISHED minor): behind its major, or, in the recommended
+// major, only behind its minor.
+type DeployedCounts struct {
+	Total, Failed, BehindMajor, BehindMinor int
 }
 
 // Accounts stores the settings of accounts, keyed by (account, region), and
@@ -38,7 +50,8 @@ type Accounts interface {
 	// and returns them all.
 	UpdateAccountSettings(ctx context.Context, account, region string, u AccountSettingsUpdate) (AccountSettings, error)
 
-	// CountResources counts the environments and the environment and
-	// service templates of the account in the region.
+	// CountResources counts the environments, the environment and
+	// service templates, and the services, service instances and
+	// pipelines of the account in the region.
 	CountResources(ctx context.Context, account, region string) (ResourceCounts, error)
 }

@@ -171,6 +171,7 @@ type Connections interface {
 type Store interface {
 	Connections
 	Environments
+	Services
 	Deployments
 	Accounts
 	Jobs

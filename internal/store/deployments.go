@@ -116,8 +116,13 @@ type ListDeploymentsQuery struct {
 	Account         string
 	Region          string
 	EnvironmentName string // "" means every environment
-	After           *DeploymentCursor
-	Limit           int
+	// ServiceName, when set, keeps the deployments of the service's
+	// instances and pipeline; ServiceInstanceName (with it) those of one
+	// instance.
+	ServiceName         string
+	ServiceInstanceName string
+	After               *DeploymentCursor
+	Limit               int
 }
 
 // ErrTooManyOutputs: a deployment would hold more outputs than allowed.
@@ -130,12 +135,18 @@ var ErrTooManyOutputs = errors.New("store: too many outputs")
 // the same transaction: kind JobDeployment, the deployment's id, due at its
 // creation, serial key "account/region/type/key" of its target and seq its
 // creation time (in milliseconds), so that the deployments of one target run
-// one at a time, oldest first. A worker leases the job (Jobs) and ends the
+// one at a time, oldest first. The instances and pipeline of a service share
+// the serial key "account/region/SERVICE/service" and seq counts half
+// milliseconds, the pipeline's one more than its instances': the
+// deployments that one change of a service starts (made at one time) run
+// side by side, its pipeline's after its instances', and later changes
+// after them. A worker leases the job (Jobs) and ends the
 // deployment with CompleteDeployment.
 type Deployments interface {
 	// CompleteDeployment ends an in-flight deployment (IN_PROGRESS,
-	// CANCELLING or DELETE_IN_PROGRESS) of an environment with p.Outcome, in
-	// one transaction:
+	// CANCELLING or DELETE_IN_PROGRESS) of a target with p.Outcome, in one
+	// transaction (what follows says "environment" for the target: an
+	// environment, a service instance or a service pipeline):
 	//  - a deploy that succeeds is SUCCEEDED (even if a cancel was asked:
 	//    it finished first), and its environment becomes SUCCEEDED with this
 	//    deployment as the last succeeded one;
@@ -148,7 +159,14 @@ type Deployments interface {
 	//    and leaves a tombstone at p.Now; one that fails or is cancelled is
 	//    DELETE_FAILED, and so is the environment.
 	// The deployment's job is deleted, CompletedAt and LastModifiedAt are
-	// p.Now, and p.Outputs and p.Resources are recorded.
+	// p.Now, and p.Outputs and p.Resources are recorded. A deleted service
+	// instance or pipeline leaves no tombstone (its service does). After a
+	// deployment of a service's target ends, a service whose create,
+	// update or delete is in progress is settled: once none of its targets
+	// has a deployment in flight it becomes ACTIVE (CREATE_FAILED or
+	// UPDATE_FAILED when one failed), or, being deleted, is removed with
+	// its tags (under the service's ARN) and leaves a tombstone when it
+	// has no target left, and is DELETE_FAILED otherwise.
 	// A success with p.Connection set requires that connection to exist in
 	// p.Region when the write commits; it is read in the transaction with a
 	// lock that deleting it waits for (FOR SHARE on PostgreSQL), so that a
@@ -183,7 +201,8 @@ type Deployments interface {
 	GetDeployment(ctx context.Context, region, id string) (Deployment, error)
 
 	// ListDeployments returns at most q.Limit deployments of the account in
-	// the region (of one environment when q.EnvironmentName is set), newest
+	// the region (of one environment when q.EnvironmentName is set, of a
+	// service or one of its instances when q.ServiceName is), newest
 	// first: CreatedAt descending, then ID descending, strictly after q.After.
 	ListDeployments(ctx context.Context, q ListDeploymentsQuery) ([]Deployment, error)
 

@@ -209,7 +209,10 @@ type Environments interface {
 	// p.ExpectVersion, and records p.Deployment if set (with its job when
 	// p.Queue), in one transaction; the links are checked as in
 	// CreateEnvironment, under the same locks.
+	// A delete deployment (p.Deployment with ActionDelete) requires that no
+	// service instance runs in the environment, checked in the same
+	// transaction after the row lock, which an instance's link waits for.
 	// Failures: ErrNotFound; ErrConditionFailed with the environment as it
-	// is now; ErrVersionUnusable; ErrConnectionUnusable.
+	// is now; ErrVersionUnusable; ErrConnectionUnusable; ErrHasInstances.
 	UpdateEnvironment(ctx context.Context, p UpdateEnvironmentParams) (Environment, error)
 }

@@ -36,6 +36,8 @@ func TestClientSuitesRequireTheirSettings(t *testing.T) {
 			[]string{"node", "--test", "js/connections.test.mjs"}},
 		{"JS protocol suite without an auth mode", []string{endpoint}, "PROTO_AUTH",
 			[]string{"node", "--test", "js/protocol.test.mjs"}},
+		{"JS services suite without its account", []string{endpoint}, "OPENPROTON_ACCOUNT",
+			[]string{"node", "--test", "js/services.test.mjs"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

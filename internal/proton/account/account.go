@@ -66,8 +66,8 @@ func (s *Service) UpdateSettings(ctx context.Context, caller auth.Caller, in Set
 }
 
 // ResourceCounts returns the counts of GetResourcesSummary that exist so
-// far: environments and templates. Services, service instances, pipelines
-// and components do not exist yet and count zero.
+// far: environments, templates, services, instances and pipelines.
+// Components do not exist yet and count zero.
 func (s *Service) ResourceCounts(ctx context.Context, caller auth.Caller) (store.ResourceCounts, error) {
 	c, err := s.store.CountResources(ctx, caller.Account, caller.Region)
 	if err != nil {

@@ -3,6 +3,7 @@ package deployments
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -25,14 +26,16 @@ const MaxPageSize = 100
 type Store interface {
 	store.Deployments
 	GetEnvironment(ctx context.Context, account, region, name string) (store.Environment, error)
+	GetService(ctx context.Context, account, region, name string) (store.Service, error)
 }
 
 // Service applies the rules that deployments of every target share.
 type Service struct {
-	store     Store
-	pages     *pagetoken.Codec
-	wake      func()
-	interrupt func(k store.JobKey, cause error)
+	store      Store
+	maxOutputs int
+	pages      *pagetoken.Codec
+	wake       func()
+	interrupt  func(k store.JobKey, cause error)
 }
 
 // Options configure a Service; nil fields do nothing.
@@ -44,7 +47,13 @@ type Options struct {
 	// a worker of this process running it stops at once
 	// (worker.Runner.Interrupt).
 	Interrupt func(k store.JobKey, cause error)
+	// MaxOutputs is the most outputs one deployment may hold
+	// (DefaultMaxOutputs when 0).
+	MaxOutputs int
 }
+
+// DefaultMaxOutputs is the most outputs one deployment may hold by default.
+const DefaultMaxOutputs = 500
 
 // New returns a Service over s.
 func New(s Store, pages *pagetoken.Codec, o Options) *Service {
@@ -54,7 +63,10 @@ func New(s Store, pages *pagetoken.Codec, o Options) *Service {
 	if o.Interrupt == nil {
 		o.Interrupt = func(store.JobKey, error) {}
 	}
-	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
+	return &Service{store: s, pages: pages, wake: o.Wake, interrupt: o.Interrupt, maxOutputs: o.MaxOutputs}
 }
 
 // Family declares the deployments of every target: their ARNs take no tags.
@@ -85,8 +97,8 @@ func (s *Service) Cancel(ctx context.Context, region, id string, now time.Time) 
 	return d, nil
 }
 
-// Filter names what a deployment request is about; only environments exist
-// so far, so a service or component name matches nothing.
+// Filter names what a deployment request is about; components do not
+// exist yet, so a component name matches nothing.
 type Filter struct {
 	EnvironmentName     string
 	ServiceName         string
@@ -98,12 +110,23 @@ func (f Filter) check() error {
 	switch {
 	case f.ServiceInstanceName != "" && f.ServiceName == "":
 		return fault.New(fault.Validation, "serviceInstanceName needs serviceName.")
-	case f.ServiceName != "":
-		return family.NotFound("Service", f.ServiceName)
 	case f.ComponentName != "":
 		return family.NotFound("Component", f.ComponentName)
 	}
 	return nil
+}
+
+// matches reports whether d is a deployment the filter names.
+func (f Filter) matches(d store.Deployment) bool {
+	svc, inst := "", ""
+	switch d.TargetResourceType {
+	case store.TargetServiceInstance:
+		svc, inst, _ = strings.Cut(d.TargetKey, "/")
+	case store.TargetServicePipeline:
+		svc = d.TargetKey
+	}
+	return (f.EnvironmentName == "" || f.EnvironmentName == d.EnvironmentName) &&
+		(f.ServiceName == "" || f.ServiceName == svc) && (f.ServiceInstanceName == "" || f.ServiceInstanceName == inst)
 }
 
 // Get returns one of the caller's deployments; names given with it must
@@ -114,8 +137,7 @@ func (s *Service) Get(ctx context.Context, caller auth.Caller, id string, f Filt
 	}
 	d, err := s.store.GetDeployment(ctx, caller.Region, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound), err == nil && d.Account != caller.Account,
-		err == nil && f.EnvironmentName != "" && f.EnvironmentName != d.EnvironmentName:
+	case errors.Is(err, store.ErrNotFound), err == nil && d.Account != caller.Account, err == nil && !f.matches(d):
 		return store.Deployment{}, family.NotFound("Deployment", id)
 	case err != nil:
 		return store.Deployment{}, family.Internal("get deployment", err)
@@ -144,8 +166,18 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 			return nil, "", family.Internal("get environment", err)
 		}
 	}
-	binding := paging.Binding("ListDeployments", caller.Account, caller.Region, in.EnvironmentName)
-	q := store.ListDeploymentsQuery{Account: caller.Account, Region: caller.Region, EnvironmentName: in.EnvironmentName}
+	if in.ServiceName != "" {
+		_, err := s.store.GetService(ctx, caller.Account, caller.Region, in.ServiceName)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, "", family.NotFound("Service", in.ServiceName)
+		case err != nil:
+			return nil, "", family.Internal("get service", err)
+		}
+	}
+	binding := paging.Binding("ListDeployments", caller.Account, caller.Region, in.EnvironmentName, in.ServiceName, in.ServiceInstanceName)
+	q := store.ListDeploymentsQuery{Account: caller.Account, Region: caller.Region, EnvironmentName: in.EnvironmentName,
+		ServiceName: in.ServiceName, ServiceInstanceName: in.ServiceInstanceName}
 	if in.NextToken != "" {
 		at, id, err := paging.DecodeTimeID(s.pages, binding, in.NextToken)
 		if err != nil {
@@ -163,6 +195,10 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 	return rows, next, nil
 }
 
+// targetWords name the target types in messages.
+var targetWords = map[store.TargetType]string{store.TargetEnvironment: "environment", store.TargetServiceInstance: "service instance",
+	store.TargetServicePipeline: "the pipeline of service", store.TargetComponent: "component"}
+
 // Delete deletes one record of deployment history: a finished deployment
 // that is neither the last attempted nor the last succeeded one of its
 // target.
@@ -177,7 +213,7 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, id string) (st
 	case errors.Is(err, store.ErrConditionFailed) && out.Status.InFlight():
 		return store.Deployment{}, fault.New(fault.Conflict, "Deployment %s is %s and cannot be deleted.", id, out.Status)
 	case errors.Is(err, store.ErrConditionFailed):
-		return store.Deployment{}, fault.New(fault.Conflict, "Deployment %s is the last attempted or last succeeded deployment of environment %s and cannot be deleted.", id, out.EnvironmentName)
+		return store.Deployment{}, fault.New(fault.Conflict, "Deployment %s is the last attempted or last succeeded deployment of %s %s and cannot be deleted.", id, targetWords[out.TargetResourceType], out.TargetKey)
 	case err != nil:
 		return store.Deployment{}, family.Internal("delete deployment", err)
 	}

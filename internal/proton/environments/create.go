@@ -2,15 +2,12 @@ package environments
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"sort"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
@@ -33,15 +30,11 @@ type CreateInput struct {
 }
 
 // fingerprint identifies the parameters of a create, for idempotent creates
-// by name. Tags are compared as a set.
+// by name.
 func (in CreateInput) fingerprint() string {
-	tags := append([]store.Tag(nil), in.Tags...)
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	b, _ := json.Marshal([]any{in.Name, in.TemplateName, in.TemplateMajorVersion, in.TemplateMinorVersion, in.Spec,
+	return family.Fingerprint(in.Tags, in.Name, in.TemplateName, in.TemplateMajorVersion, in.TemplateMinorVersion, in.Spec,
 		in.Description, in.ProtonServiceRoleArn, in.EnvironmentAccountConnectionID, in.CodebuildRoleArn,
-		in.ComponentRoleArn, in.ProvisioningRepository, tags})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+		in.ComponentRoleArn, in.ProvisioningRepository)
 }
 
 // checkRoles applies the rules that do not depend on the template: a
@@ -139,7 +132,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 	if err != nil {
 		return store.Environment{}, err
 	}
-	encoded, err := encodeInputs(inputs)
+	encoded, err := deployments.EncodeInputs(inputs)
 	if err != nil {
 		return store.Environment{}, err
 	}

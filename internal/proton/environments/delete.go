@@ -28,8 +28,8 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 	case store.DeployInProgress, store.DeployCancelling:
 		return store.Environment{}, false, inFlight(e)
 	}
-	// Service instances would depend on the environment; openproton has no
-	// services yet, so nothing can.
+	// Service instances in the environment block the delete: the store
+	// checks them in the write's transaction (store.ErrHasInstances).
 	p := store.UpdateEnvironmentParams{ExpectVersion: e.Version}
 	if e.EnvironmentAccountConnectionID != "" {
 		// Removing the infrastructure needs the environment account's role.
@@ -60,17 +60,8 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 // deletedBefore decides a delete of a name that does not exist: nil when the
 // caller deleted it recently, else ResourceNotFoundException.
 func (s *Service) deletedBefore(ctx context.Context, caller auth.Caller, name string) error {
-	t, err := s.store.Tombstone(ctx, store.Resource{Type: ResourceType, Account: caller.Account, Region: caller.Region, Key: name})
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(name)
-	}
-	if err != nil {
-		return family.Internal("get environment tombstone", err)
-	}
-	if s.clock().Sub(t.DeletedAt) > s.tokenTTL {
-		return notFound(name)
-	}
-	return nil
+	return family.DeletedBefore(ctx, s.store, store.Resource{Type: ResourceType, Account: caller.Account, Region: caller.Region, Key: name},
+		s.clock(), s.tokenTTL, notFound(name))
 }
 
 // Cancel asks the in-progress update deployment of an environment to stop:

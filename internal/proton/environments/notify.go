@@ -3,35 +3,23 @@ package environments
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
 )
 
 // NotifyInput is a NotifyResourceDeploymentStatusChange request.
-type NotifyInput struct {
-	ResourceArn   string
-	Status        string // "", IN_PROGRESS, SUCCEEDED or FAILED
-	DeploymentID  string // "" means the resource's last attempted deployment
-	Outputs       []store.Output
-	StatusMessage *string
-}
+type NotifyInput = deployments.NotifyInput
 
 // Notify records what provisioning automation reports about a deployment of
-// an environment: outputs and a status message while it runs, and its end
-// (SUCCEEDED or FAILED). Only the customer's automation reports, so only an
-// in-flight self-managed deployment takes notifications: any other
-// deployment, AWS-managed (openproton's engine carries it out) or finished,
-// is ConflictException and nothing changes. The one exception is a repeat of
-// the end that finished a self-managed deployment which changes nothing (an
-// automation retrying a call whose answer it lost): it is accepted. The
-// caller is the environment's account or, for an environment that uses a
-// connection, its environment account.
+// an environment (deployments.Service.Notify says how). The caller is the
+// environment's account or, for an environment that uses a connection, its
+// environment account.
 func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput) error {
 	a, ok := arn.Parse(in.ResourceArn)
 	if !ok || a.Region != caller.Region || a.Type() != ResourceType {
@@ -49,117 +37,11 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput
 		id = e.LastAttemptedDeploymentID
 	}
 	d, err := s.store.GetDeployment(ctx, e.Region, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != e.Account || d.EnvironmentName != e.Name)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != e.Account || d.TargetResourceType != store.TargetEnvironment || d.EnvironmentName != e.Name)) {
 		return fault.New(fault.NotFound, "Deployment %s of environment %s was not found.", id, e.Name)
 	}
 	if err != nil {
 		return family.Internal("get deployment", err)
 	}
-	if d.Mode != store.ModeSelfManaged {
-		return fault.New(fault.Conflict, "Deployment %s of environment %s is %s; notifications report on self-managed deployments only, and change nothing else.",
-			d.ID, e.Name, modeWords(d.Mode))
-	}
-	final := in.Status != "" && in.Status != "IN_PROGRESS"
-	if !d.Status.InFlight() {
-		if final && ended(d.Status) == in.Status {
-			same, err := s.changesNothing(ctx, d, in)
-			if err != nil || same {
-				return err // a repeated notification
-			}
-		}
-		return fault.New(fault.Conflict, "Deployment %s of environment %s already ended (%s); a notification can no longer change it.", d.ID, e.Name, d.Status)
-	}
-	now := s.clock()
-	if !final {
-		return s.recordOutputs(ctx, d, in, now)
-	}
-	if len(in.Outputs) > 0 {
-		if err := s.recordOutputs(ctx, d, NotifyInput{Outputs: in.Outputs}, now); err != nil {
-			return err
-		}
-	}
-	outcome := store.OutcomeSucceeded
-	if in.Status == "FAILED" {
-		outcome = store.OutcomeFailed
-	}
-	msg := ""
-	if in.StatusMessage != nil {
-		msg = *in.StatusMessage
-	}
-	_, err = s.store.CompleteDeployment(ctx, store.CompleteParams{Region: d.Region, ID: d.ID, Outcome: outcome,
-		Message: msg, Now: now, ARN: ARN(e)})
-	switch {
-	case errors.Is(err, store.ErrConditionFailed):
-		return fault.New(fault.Conflict, "Deployment %s is being cancelled or already ended.", d.ID)
-	case errors.Is(err, store.ErrNotFound):
-		return fault.New(fault.NotFound, "Deployment %s of environment %s was not found.", id, e.Name)
-	case err != nil:
-		return family.Internal("complete deployment", err)
-	}
-	return nil
-}
-
-// modeWords names who carries out deployments of a mode, for messages.
-func modeWords(m store.ProvisioningMode) string {
-	if m == store.ModeCustomerManaged {
-		return "of a customer-managed environment, which Proton does not provision"
-	}
-	return "AWS-managed: openproton's provisioning engine carries it out"
-}
-
-// changesNothing reports whether a notification repeating the end of the
-// finished deployment d would leave it as it is: each of its outputs is
-// recorded with that value, and its message, if any, is the deployment's.
-func (s *Service) changesNothing(ctx context.Context, d store.Deployment, in NotifyInput) (bool, error) {
-	if in.StatusMessage != nil && *in.StatusMessage != d.StatusMessage {
-		return false, nil
-	}
-	if len(in.Outputs) == 0 {
-		return true, nil
-	}
-	recorded, err := s.store.ListOutputs(ctx, d.Region, d.ID)
-	if err != nil {
-		return false, family.Internal("list outputs", err)
-	}
-	have := make(map[string]string, len(recorded))
-	for _, o := range recorded {
-		have[o.Key] = o.Value
-	}
-	for _, o := range in.Outputs {
-		if v, ok := have[o.Key]; !ok || v != o.Value {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// ended maps a finished deployment status to the notification status that
-// ends a deployment that way.
-func ended(st store.DeploymentStatus) string {
-	switch st {
-	case store.DeploySucceeded:
-		return "SUCCEEDED"
-	case store.DeployFailed, store.DeleteFailed:
-		return "FAILED"
-	}
-	return string(st)
-}
-
-func (s *Service) recordOutputs(ctx context.Context, d store.Deployment, in NotifyInput, now time.Time) error {
-	if len(in.Outputs) == 0 && in.StatusMessage == nil {
-		return nil
-	}
-	_, err := s.store.RecordOutputs(ctx, store.NotifyOutputsParams{Region: d.Region, ID: d.ID, Outputs: in.Outputs,
-		Message: in.StatusMessage, MaxOutputs: s.maxOutputs, Now: now})
-	switch {
-	case errors.Is(err, store.ErrTooManyOutputs):
-		return fault.New(fault.QuotaExceeded, "Deployment %s would have more than %d outputs.", d.ID, s.maxOutputs)
-	case errors.Is(err, store.ErrConditionFailed):
-		return fault.New(fault.Conflict, "Deployment %s already ended; a notification can no longer change it.", d.ID)
-	case errors.Is(err, store.ErrNotFound):
-		return fault.New(fault.NotFound, "Deployment %s was not found.", d.ID)
-	case err != nil:
-		return family.Internal("record outputs", err)
-	}
-	return nil
+	return s.deployments.Notify(ctx, d, in, "environment "+e.Name, s.clock())
 }

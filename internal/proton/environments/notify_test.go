@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/provision"
 	"github.com/openproton/openproton/internal/store"
 )
@@ -61,7 +62,7 @@ func TestNotifyChangesOnlyInFlightSelfManagedDeployments(t *testing.T) {
 	oldManaged := f.get(t, "running").LastAttemptedDeploymentID
 	managedDone = f.get(t, "done")
 	// The runner took both; make "running" in flight again.
-	if _, err := f.svc.Update(t.Context(), caller, "running", UpdateInput{DeploymentType: DeployCurrentVersion}); err != nil {
+	if _, err := f.svc.Update(t.Context(), caller, "running", UpdateInput{DeploymentType: deployments.DeployCurrentVersion}); err != nil {
 		t.Fatal(err)
 	}
 	managedRunning = f.get(t, "running")
@@ -72,7 +73,7 @@ func TestNotifyChangesOnlyInFlightSelfManagedDeployments(t *testing.T) {
 	}
 	selfDone = f.get(t, "tfdone")
 	firstTf := selfDone.LastAttemptedDeploymentID
-	if _, err := f.svc.Update(t.Context(), caller, "tfdone", UpdateInput{DeploymentType: DeployCurrentVersion}); err != nil {
+	if _, err := f.svc.Update(t.Context(), caller, "tfdone", UpdateInput{DeploymentType: deployments.DeployCurrentVersion}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.notify(t, selfDone, "", "FAILED", &msg); err != nil {

@@ -35,9 +35,8 @@ func (s *Service) resolve(ctx context.Context, caller auth.Caller, name, major, 
 	if err != nil {
 		return version{}, err
 	}
-	if rv.Status != string(store.VersionPublished) {
-		return version{}, fault.New(fault.Validation,
-			"Version %s.%s of environment template %s is %s; environments use published versions only, so publish it (UpdateEnvironmentTemplateVersion with status PUBLISHED).", rv.MajorVersion, rv.MinorVersion, name, rv.Status)
+	if err := rv.Published(); err != nil {
+		return version{}, err
 	}
 	return readVersion(rv)
 }

@@ -84,7 +84,10 @@ func newFixtureOf(t *testing.T, files map[string]string) *fixture {
 
 // service returns the environments service over st, whose cancels
 // interrupt the fixture's latest runner.
-func (f *fixture) service(st Store) *Service {
+func (f *fixture) service(st interface {
+	Store
+	deployments.Store
+}) *Service {
 	deps := deployments.New(st, f.pages, deployments.Options{Interrupt: func(k store.JobKey, cause error) {
 		if f.running != nil {
 			f.running.Interrupt(k, cause)
@@ -248,10 +251,10 @@ func TestCancelStopsARunningUpdate(t *testing.T) {
 	}
 	before := f.get(t, "dev")
 	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
-	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+	if _, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: deployments.DeployCurrentVersion, Spec: &spec}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: DeployCurrentVersion})
+	_, err := f.svc.Update(t.Context(), caller, "dev", UpdateInput{DeploymentType: deployments.DeployCurrentVersion})
 	if !fault.Is(err, fault.Conflict) {
 		t.Fatalf("update while in progress: %v", err)
 	}
@@ -300,7 +303,7 @@ func newUpdating(t *testing.T, name string) *fixture {
 		t.Fatal(err)
 	}
 	spec := "proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.2.0.0/16\"\n"
-	if _, err := f.svc.Update(t.Context(), caller, name, UpdateInput{DeploymentType: DeployCurrentVersion, Spec: &spec}); err != nil {
+	if _, err := f.svc.Update(t.Context(), caller, name, UpdateInput{DeploymentType: deployments.DeployCurrentVersion, Spec: &spec}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -394,10 +397,10 @@ func TestUpdateDeploymentTypeRules(t *testing.T) {
 	one, two, spec := "1", "2", "proton: EnvironmentSpec\nspec: {}\n"
 	for _, in := range []UpdateInput{
 		{DeploymentType: DeployNone, Spec: &spec},
-		{DeploymentType: DeployCurrentVersion, TemplateMajorVersion: &one},
-		{DeploymentType: DeployMinorVersion, TemplateMajorVersion: &two},
-		{DeploymentType: DeployMajorVersion, TemplateMajorVersion: &one},
-		{DeploymentType: DeployMajorVersion}, // no higher major exists
+		{DeploymentType: deployments.DeployCurrentVersion, TemplateMajorVersion: &one},
+		{DeploymentType: deployments.DeployMinorVersion, TemplateMajorVersion: &two},
+		{DeploymentType: deployments.DeployMajorVersion, TemplateMajorVersion: &one},
+		{DeploymentType: deployments.DeployMajorVersion}, // no higher major exists
 	} {
 		before := f.get(t, "dev")
 		_, err := f.svc.Update(t.Context(), caller, "dev", in)

@@ -2,10 +2,7 @@ package environments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -14,7 +11,6 @@ import (
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/templates"
-	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -23,9 +19,8 @@ const ResourceType = "environment"
 
 // Defaults of the rules that a deployment of openproton may configure.
 const (
-	DefaultQuota      = 100
-	DefaultMaxOutputs = 500
-	MaxPageSize       = 100
+	DefaultQuota = 100
+	MaxPageSize  = 100
 )
 
 // Templates resolves the environment template versions that environments
@@ -52,16 +47,14 @@ type Service struct {
 	newID       func() string
 	quota       int
 	tokenTTL    time.Duration
-	maxOutputs  int
 }
 
 // Options configure a Service; zero fields take the defaults.
 type Options struct {
-	Quota      int           // environments per account and region
-	TokenTTL   time.Duration // how long deleted environments are remembered for idempotent deletes
-	MaxOutputs int           // outputs one deployment may hold
-	Now        func() time.Time
-	NewID      func() string // deployment ids (lowercase UUIDs)
+	Quota    int           // environments per account and region
+	TokenTTL time.Duration // how long deleted environments are remembered for idempotent deletes
+	Now      func() time.Time
+	NewID    func() string // deployment ids (lowercase UUIDs)
 }
 
 // New returns a Service over s, resolving template versions with t and
@@ -73,11 +66,8 @@ func New(s Store, t Templates, d *deployments.Service, pages *pagetoken.Codec, o
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = family.TokenTTL
 	}
-	if o.MaxOutputs <= 0 {
-		o.MaxOutputs = DefaultMaxOutputs
-	}
 	return &Service{store: s, templates: t, deployments: d, pages: pages, clock: family.Clock(o.Now), newID: family.IDs(o.NewID),
-		quota: o.Quota, tokenTTL: o.TokenTTL, maxOutputs: o.MaxOutputs}
+		quota: o.Quota, tokenTTL: o.TokenTTL}
 }
 
 // Family declares environments: they take tags, which their owner manages.
@@ -126,33 +116,4 @@ func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (st
 // Get returns one of the caller's environments.
 func (s *Service) Get(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
 	return s.load(ctx, caller, name)
-}
-
-// inputsOf decodes the stored inputs of a state.
-func inputsOf(st store.TemplateState) (map[string]any, error) {
-	m := map[string]any{}
-	if st.Inputs == "" {
-		return m, nil
-	}
-	// Numbers keep their form: an integer input renders as 2, not 2.0.
-	dec := json.NewDecoder(strings.NewReader(st.Inputs))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("stored inputs of %s: %w", st.TemplateName, err)
-	}
-	for k, v := range m {
-		m[k] = render.JSONNumbers(v)
-	}
-	return m, nil
-}
-
-func encodeInputs(m map[string]any) (string, error) {
-	if m == nil {
-		m = map[string]any{}
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return "", fmt.Errorf("encode inputs: %w", err)
-	}
-	return string(b), nil
 }

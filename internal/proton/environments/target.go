@@ -70,7 +70,7 @@ func (r target) request(ctx context.Context, d store.Deployment, e store.Environ
 	if err != nil {
 		return provision.Request{}, err
 	}
-	inputs, err := inputsOf(st)
+	inputs, err := deployments.Inputs(st)
 	if err != nil {
 		return provision.Request{}, err
 	}
@@ -121,7 +121,7 @@ func customerManagedOutputs(d store.Deployment) (provision.Result, error) {
 	if d.Action == store.ActionDelete {
 		return provision.Result{}, nil
 	}
-	inputs, err := inputsOf(d.TargetState)
+	inputs, err := deployments.Inputs(d.TargetState)
 	if err != nil {
 		return provision.Result{}, err
 	}

@@ -3,21 +3,17 @@ package environments
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/store"
 )
 
-// The deployment types of UpdateEnvironment.
-const (
-	DeployNone           = "NONE"
-	DeployCurrentVersion = "CURRENT_VERSION"
-	DeployMinorVersion   = "MINOR_VERSION"
-	DeployMajorVersion   = "MAJOR_VERSION"
-)
+// DeployNone is the deployment type of an update that changes metadata
+// only.
+const DeployNone = deployments.DeployNone
 
 // UpdateInput is an UpdateEnvironment request; nil members are absent.
 type UpdateInput struct {
@@ -73,7 +69,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 		if in.Spec != nil {
 			spec = *in.Spec
 		}
-		previous, err := inputsOf(e.TemplateState)
+		previous, err := deployments.Inputs(e.TemplateState)
 		if err != nil {
 			return store.Environment{}, family.Internal("update environment", err)
 		}
@@ -81,7 +77,7 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 		if err != nil {
 			return store.Environment{}, err
 		}
-		encoded, err := encodeInputs(inputs)
+		encoded, err := deployments.EncodeInputs(inputs)
 		if err != nil {
 			return store.Environment{}, err
 		}
@@ -118,6 +114,8 @@ func updateFault(e store.Environment, err error) error {
 		return fault.New(fault.Conflict, "The template version of environment %s changed concurrently; try again.", e.Name)
 	case errors.Is(err, store.ErrConnectionUnusable):
 		return fault.New(fault.Conflict, "The environment account connection of environment %s changed concurrently; try again.", e.Name)
+	case errors.Is(err, store.ErrHasInstances):
+		return fault.New(fault.Conflict, "Environment %s has service instances running in it; delete them (or their services) first.", e.Name)
 	}
 	return family.Internal("update environment", err)
 }
@@ -201,52 +199,21 @@ func (s *Service) deployableConnection(ctx context.Context, caller auth.Caller, 
 // target resolves the template version a deployment of the given type goes
 // to, following the rules of the deployment types.
 func (s *Service) target(ctx context.Context, caller auth.Caller, e store.Environment, in UpdateInput) (version, error) {
-	major, minor := "", ""
-	if in.TemplateMajorVersion != nil {
-		major = *in.TemplateMajorVersion
-	}
-	if in.TemplateMinorVersion != nil {
-		minor = *in.TemplateMinorVersion
-	}
-	var v version
-	var err error
-	switch in.DeploymentType {
-	case DeployCurrentVersion:
-		if major != "" || minor != "" {
-			return version{}, fault.New(fault.Validation, "deploymentType CURRENT_VERSION redeploys template version %s.%s; leave out templateMajorVersion and templateMinorVersion.", e.MajorVersion, e.MinorVersion)
-		}
-		v, err = s.resolve(ctx, caller, e.TemplateName, e.MajorVersion, e.MinorVersion)
-	case DeployMinorVersion:
-		if major != "" && major != e.MajorVersion {
-			return version{}, fault.New(fault.Validation, "deploymentType MINOR_VERSION stays in major version %s of environment template %s; use MAJOR_VERSION to move to major version %s.", e.MajorVersion, e.TemplateName, major)
-		}
-		v, err = s.resolve(ctx, caller, e.TemplateName, e.MajorVersion, minor)
-	case DeployMajorVersion:
-		if major == "" && minor != "" {
-			return version{}, fault.New(fault.Validation, "templateMinorVersion needs templateMajorVersion.")
-		}
-		if major != "" && !higher(major, e.MajorVersion) {
-			return version{}, fault.New(fault.Validation, "deploymentType MAJOR_VERSION moves to a major version higher than %s; %s is not.", e.MajorVersion, major)
-		}
-		v, err = s.resolve(ctx, caller, e.TemplateName, major, minor)
-		if err == nil && !higher(v.MajorVersion, e.MajorVersion) {
-			return version{}, fault.New(fault.Validation, "Environment template %s recommends version %s.%s, which is not a higher major version than %s; nothing to move to.", e.TemplateName, v.MajorVersion, v.MinorVersion, e.MajorVersion)
-		}
-	default:
-		return version{}, fault.New(fault.Validation, "Unknown deploymentType %q.", in.DeploymentType)
-	}
+	choice := deployments.VersionChoice{DeploymentType: in.DeploymentType, Major: in.TemplateMajorVersion, Minor: in.TemplateMinorVersion,
+		Template: e.TemplateName, CurrentMajor: e.MajorVersion, CurrentMinor: e.MinorVersion, Noun: "environment template"}
+	major, minor, err := choice.Wanted()
 	if err != nil {
+		return version{}, err
+	}
+	v, err := s.resolve(ctx, caller, e.TemplateName, major, minor)
+	if err != nil {
+		return version{}, err
+	}
+	if err := choice.Check(v.MajorVersion, v.MinorVersion); err != nil {
 		return version{}, err
 	}
 	if v.mode != e.Mode {
 		return version{}, fault.New(fault.Validation, "Version %s.%s of environment template %s uses %s provisioning; environment %s cannot change its provisioning method.", v.MajorVersion, v.MinorVersion, e.TemplateName, v.method, e.Name)
 	}
 	return v, nil
-}
-
-// higher reports whether major a is numerically above b.
-func higher(a, b string) bool {
-	x, err1 := strconv.ParseInt(a, 10, 64)
-	y, err2 := strconv.ParseInt(b, 10, 64)
-	return err1 == nil && err2 == nil && x > y
 }

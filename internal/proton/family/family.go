@@ -2,7 +2,12 @@ package family
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +15,7 @@ import (
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/store"
 )
 
 // Family is what a resource family declares of itself, once, in its
@@ -68,4 +74,31 @@ func Internal(op string, err error) error {
 // ("Environment", "Deployment").
 func NotFound(noun, name string) error {
 	return fault.New(fault.NotFound, "%s %s was not found.", noun, name)
+}
+
+// Fingerprint identifies the parameters of a create by name, for idempotent
+// creates: parts in order, and tags as a set.
+func Fingerprint(tags []store.Tag, parts ...any) string {
+	tags = append([]store.Tag(nil), tags...)
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	b, _ := json.Marshal(append(parts, tags))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// DeletedBefore decides a delete of a resource r that does not exist: nil
+// when r.Account deleted it less than ttl before now (its tombstone says
+// so), else missing.
+func DeletedBefore(ctx context.Context, ts store.Tombstones, r store.Resource, now time.Time, ttl time.Duration, missing error) error {
+	t, err := ts.Tombstone(ctx, r)
+	if errors.Is(err, store.ErrNotFound) {
+		return missing
+	}
+	if err != nil {
+		return Internal("get tombstone of "+r.Type+" "+r.Key, err)
+	}
+	if now.Sub(t.DeletedAt) > ttl {
+		return missing
+	}
+	return nil
 }

@@ -71,5 +71,8 @@ func (s *Store) CountResources(ctx context.Context, account, region string) (sto
 	if err != nil {
 		return store.ResourceCounts{}, s.errorf("count resources: %w", err)
 	}
+	if err := s.countServices(ctx, account, region, &c); err != nil {
+		return store.ResourceCounts{}, err
+	}
 	return c, nil
 }

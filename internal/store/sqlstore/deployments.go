@@ -57,10 +57,21 @@ func deploymentValues(d store.Deployment) []any {
 
 // deploymentJob is the job that carries d out, due at due: the deployments
 // of one target share a serial key, and run in the order they were made.
+// The targets of a service share their service's key, so that a pipeline
+// deploys after the instances of the same change (which run side by side:
+// they share its time) and never beside one: Seq counts in half
+// milliseconds, the pipeline's last.
 func deploymentJob(d store.Deployment, due time.Time) store.Job {
-	return store.Job{JobKey: store.JobKey{Region: d.Region, Kind: store.JobDeployment, ID: d.ID}, Account: d.Account,
+	j := store.Job{JobKey: store.JobKey{Region: d.Region, Kind: store.JobDeployment, ID: d.ID}, Account: d.Account,
 		SerialKey: d.Account + "/" + d.Region + "/" + string(d.TargetResourceType) + "/" + d.TargetKey,
 		Seq:       ms(d.CreatedAt), DueAt: due}
+	if svc, ok := serviceOf(d); ok {
+		j.SerialKey, j.Seq = d.Account+"/"+d.Region+"/SERVICE/"+svc, 2*ms(d.CreatedAt)
+		if d.TargetResourceType == store.TargetServicePipeline {
+			j.Seq++
+		}
+	}
+	return j
 }
 
 // insertDeployment records d, with its job when a worker carries it out.
@@ -100,6 +111,14 @@ func (s *Store) ListDeployments(ctx context.Context, q store.ListDeploymentsQuer
 		b.WriteString(` AND environment_name = ?`)
 		args = append(args, q.EnvironmentName)
 	}
+	switch {
+	case q.ServiceInstanceName != "":
+		b.WriteString(` AND target_resource_type = 'SERVICE_INSTANCE' AND target_key = ?`)
+		args = append(args, q.ServiceName+"/"+q.ServiceInstanceName)
+	case q.ServiceName != "":
+		b.WriteString(` AND target_resource_type IN ('SERVICE_INSTANCE', 'SERVICE_PIPELINE') AND (target_key = ? OR substr(target_key, 1, ?) = ?)`)
+		args = append(args, q.ServiceName, len(q.ServiceName)+1, q.ServiceName+"/")
+	}
 	if q.After != nil {
 		b.WriteString(` AND (created_at_ms, id) < (?, ?)`)
 		args = append(args, ms(q.After.CreatedAt), q.After.ID)
@@ -113,9 +132,88 @@ func (s *Store) ListDeployments(ctx context.Context, q store.ListDeploymentsQuer
 	return out, nil
 }
 
+// stateColumns are the columns that the row of every deployment target
+// (an environment, a service instance or pipeline) has for its
+// deployments, in the order of targetState's scan.
+const stateColumns = `template_name, template_major_version, template_minor_version, spec, inputs_json,
+	deployment_status, deployment_status_message, last_succeeded_at_ms,
+	last_attempted_deployment_id, last_succeeded_deployment_id, version`
+
+var stateAssigns = assigns(stateColumns)
+
+// targetState is what a deployment changes in its target's row.
+type targetState struct {
+	store.TemplateState
+	Status                       store.DeploymentStatus
+	Message                      string
+	SucceededAt                  time.Time
+	LastAttempted, LastSucceeded string
+	Version                      int64
+}
+
+// targetOf is the table of d's target and the condition (with its
+// arguments) that finds its row.
+func targetOf(d store.Deployment) (table, where string, args []any) {
+	switch d.TargetResourceType {
+	case store.TargetServiceInstance:
+		svc, inst, _ := strings.Cut(d.TargetKey, "/")
+		return "service_targets", `account = ? AND region = ? AND service_name = ? AND name = ?`, []any{d.Account, d.Region, svc, inst}
+	case store.TargetServicePipeline:
+		return "service_targets", `account = ? AND region = ? AND service_name = ? AND name = ''`, []any{d.Account, d.Region, d.TargetKey}
+	}
+	return "environments", `account = ? AND region = ? AND name = ?`, []any{d.Account, d.Region, d.EnvironmentName}
+}
+
+// serviceOf is the service a deployment of a service target belongs to;
+// ok is false for other targets.
+func serviceOf(d store.Deployment) (name string, ok bool) {
+	if d.TargetResourceType != store.TargetServiceInstance && d.TargetResourceType != store.TargetServicePipeline {
+		return "", false
+	}
+	name, _, _ = strings.Cut(d.TargetKey, "/")
+	return name, true
+}
+
+// serviceARNOf is the ARN of the service whose instance or pipeline has
+// the ARN target.
+func serviceARNOf(target string) string {
+	if before, _, ok := strings.Cut(target, "/service-instance/"); ok {
+		return before
+	}
+	return strings.TrimSuffix(target, "/pipeline")
+}
+
+// getState reads the state of d's target, with a row lock when lock is not
+// "".
+func (s *Store) getState(ctx context.Context, tx Q, d store.Deployment, lock string) (targetState, error) {
+	table, where, args := targetOf(d)
+	var (
+		st        targetState
+		succeeded int64
+		status    string
+	)
+	err := tx.QueryRow(ctx, `SELECT `+stateColumns+` FROM `+table+` WHERE `+where+` `+lock, args...).Scan(
+		&st.TemplateName, &st.MajorVersion, &st.MinorVersion, &st.Spec, &st.Inputs,
+		&status, &st.Message, &succeeded, &st.LastAttempted, &st.LastSucceeded, &st.Version)
+	st.Status, st.SucceededAt = store.DeploymentStatus(status), fromMSOrZero(succeeded)
+	return found(s, st, err, "get target of deployment %s", d.ID)
+}
+
+// writeState writes the state of d's target.
+func (s *Store) writeState(ctx context.Context, tx Q, d store.Deployment, st targetState) error {
+	table, where, args := targetOf(d)
+	if _, err := tx.Exec(ctx, `UPDATE `+table+` SET `+stateAssigns+` WHERE `+where,
+		append([]any{st.TemplateName, st.MajorVersion, st.MinorVersion, st.Spec, st.Inputs,
+			string(st.Status), st.Message, msOrZero(st.SucceededAt), st.LastAttempted, st.LastSucceeded, st.Version}, args...)...); err != nil {
+		return s.errorf("write target of deployment %s: %w", d.ID, err)
+	}
+	return nil
+}
+
 // CompleteDeployment implements store.Deployments. The deployment row is
-// locked first, then its environment's, the order of every write that
-// touches both; the job goes in between, as its delete is the lease check.
+// locked first, then (for a service's target) its service's, then its
+// target's, the order of every write that touches them; the job goes
+// after the deployment, as its delete is the lease check.
 func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) (store.Deployment, error) {
 	var out store.Deployment
 	err := s.e.InTx(ctx, "complete deployment", func(tx Q) error {
@@ -130,9 +228,15 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		if !d.Status.InFlight() {
 			return store.ErrConditionFailed
 		}
-		e, err := s.getEnvironment(ctx, tx, d.Account, d.Region, d.EnvironmentName, s.e.Lock(ForUpdate))
+		svc, ofService := serviceOf(d)
+		if ofService {
+			if _, err := s.getService(ctx, tx, d.Account, d.Region, svc, s.e.Lock(ForUpdate)); err != nil {
+				return s.errorf("complete deployment %s: service: %w", d.ID, err)
+			}
+		}
+		st, err := s.getState(ctx, tx, d, s.e.Lock(ForUpdate))
 		if err != nil {
-			return s.errorf("complete deployment %s: environment: %w", d.ID, err)
+			return s.errorf("complete deployment %s: target: %w", d.ID, err)
 		}
 		if p.Connection != "" && p.Outcome == store.OutcomeSucceeded {
 			// FOR SHARE: a concurrent delete of the connection commits
@@ -144,17 +248,24 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 				return err
 			}
 		}
-		e2, d2, remove := finish(e, d, p)
+		st2, d2, remove := finish(st, d, p)
 		out = d2
-		if remove {
-			return s.removeEnvironment(ctx, tx, e, deploymentJob(d, p.Now).SerialKey, p.ARN, p.Now)
+		serialKey := deploymentJob(d, p.Now).SerialKey
+		switch {
+		case remove && !ofService:
+			return s.removeEnvironment(ctx, tx, d, serialKey, p.ARN, p.Now)
+		case remove:
+			if err := s.removeTarget(ctx, tx, d, p.ARN); err != nil {
+				return err
+			}
+			return s.settleService(ctx, tx, d.Account, d.Region, svc, serviceARNOf(p.ARN), p.Now)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE deployments SET status = ?, status_message = ?, completed_at_ms = ?, last_modified_at_ms = ?
 			WHERE region = ? AND id = ?`, string(d2.Status), d2.StatusMessage, ms(d2.CompletedAt), ms(d2.LastModifiedAt), d.Region, d.ID); err != nil {
 			return s.errorf("complete deployment %s: %w", d.ID, err)
 		}
-		if e2.Version != e.Version {
-			if err := s.writeEnvironment(ctx, tx, e2); err != nil {
+		if st2.Version != st.Version {
+			if err := s.writeState(ctx, tx, d, st2); err != nil {
 				return err
 			}
 		}
@@ -168,17 +279,20 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 				return s.errorf("record resource of deployment %s: %w", d.ID, err)
 			}
 		}
+		if ofService {
+			return s.settleService(ctx, tx, d.Account, d.Region, svc, serviceARNOf(p.ARN), p.Now)
+		}
 		return nil
 	})
 	return store.WithRow(out, err, store.ErrConditionFailed, store.ErrLeaseLost)
 }
 
-// finish computes what CompleteDeployment writes: the deployment and the
-// environment after p ends d, and whether the environment is to be removed
-// (a delete that succeeded). e is d's environment; it changes only when d
-// is its last attempted deployment. The caller has checked that d is in
-// flight.
-func finish(e store.Environment, d store.Deployment, p store.CompleteParams) (store.Environment, store.Deployment, bool) {
+// finish computes what CompleteDeployment writes: the deployment and its
+// target's state after p ends d, and whether the target is to be removed
+// (a delete that succeeded). st is the state of d's target; it changes
+// only when d is its last attempted deployment. The caller has checked
+// that d is in flight.
+func finish(st targetState, d store.Deployment, p store.CompleteParams) (targetState, store.Deployment, bool) {
 	d.CompletedAt, d.LastModifiedAt, d.StatusMessage = p.Now, p.Now, p.Message
 	remove := false
 	switch {
@@ -193,48 +307,85 @@ func finish(e store.Environment, d store.Deployment, p store.CompleteParams) (st
 	default:
 		d.Status = store.DeployFailed
 	}
-	if e.LastAttemptedDeploymentID != d.ID {
-		return e, d, false
+	if st.LastAttempted != d.ID {
+		return st, d, false
 	}
-	e.DeploymentStatus, e.DeploymentStatusMessage = d.Status, p.Message
+	st.Status, st.Message = d.Status, p.Message
 	switch d.Status {
 	case store.DeploySucceeded:
-		e.LastSucceededDeploymentID, e.LastDeploymentSucceededAt = d.ID, p.Now
+		st.LastSucceeded, st.SucceededAt = d.ID, p.Now
 	case store.DeployCancelled:
-		// The cancelled update did not happen: the environment shows what
-		// it ran before.
+		// The cancelled update did not happen: the target shows what it
+		// ran before.
 		if d.InitialState != nil {
-			e.TemplateState = *d.InitialState
+			st.TemplateState = *d.InitialState
 		}
 	}
-	e.Version++
-	return e, d, remove
+	st.Version++
+	return st, d, remove
 }
 
-// removeEnvironment deletes an environment with everything that belongs to
-// it, the jobs of its deployments (serialKey) included, and leaves a
-// tombstone.
-func (s *Store) removeEnvironment(ctx context.Context, tx Q, e store.Environment, serialKey, arn string, now time.Time) error {
+// removeEnvironment deletes the environment of the delete deployment d
+// with everything that belongs to it, the jobs of its deployments
+// (serialKey) included, and leaves a tombstone.
+func (s *Store) removeEnvironment(ctx context.Context, tx Q, d store.Deployment, serialKey, arn string, now time.Time) error {
 	ofEnv := `(SELECT id FROM deployments WHERE account = ? AND region = ? AND environment_name = ?)`
-	key := []any{e.Account, e.Region, e.Name}
-	for _, st := range []struct {
-		what, sql string
-		args      []any
-	}{
-		{"outputs", `DELETE FROM deployment_outputs WHERE region = ? AND deployment_id IN ` + ofEnv, append([]any{e.Region}, key...)},
-		{"resources", `DELETE FROM deployment_resources WHERE region = ? AND deployment_id IN ` + ofEnv, append([]any{e.Region}, key...)},
-		{"jobs", `DELETE FROM jobs WHERE kind = ? AND serial_key = ?`, []any{string(store.JobDeployment), serialKey}},
-		{"deployments", `DELETE FROM deployments WHERE account = ? AND region = ? AND environment_name = ?`, key},
-		{"environment", `DELETE FROM environments WHERE account = ? AND region = ? AND name = ?`, key},
-	} {
-		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
-			return s.errorf("remove environment %s: %s: %w", e.Name, st.what, err)
-		}
+	key := []any{d.Account, d.Region, d.EnvironmentName}
+	if _, err := tx.Exec(ctx, `DELETE FROM jobs WHERE kind = ? AND serial_key = ?`, string(store.JobDeployment), serialKey); err != nil {
+		return s.errorf("remove environment %s: jobs: %w", d.EnvironmentName, err)
 	}
-	if err := s.bury(ctx, tx, store.Resource{Type: "environment", Account: e.Account, Region: e.Region, Key: e.Name}, now); err != nil {
+	if err := s.removeRows(ctx, tx, "environment "+d.EnvironmentName, ofEnv, key, []string{
+		`DELETE FROM deployments WHERE account = ? AND region = ? AND environment_name = ?`,
+		`DELETE FROM environments WHERE account = ? AND region = ? AND name = ?`,
+	}); err != nil {
+		return err
+	}
+	if err := s.bury(ctx, tx, store.Resource{Type: "environment", Account: d.Account, Region: d.Region, Key: d.EnvironmentName}, now); err != nil {
 		return err
 	}
 	return s.deleteTags(ctx, tx, arn)
+}
+
+// removeTarget deletes the service instance or pipeline of the delete
+// deployment d, its deployments with their records and jobs, and the tags
+// stored under arn.
+func (s *Store) removeTarget(ctx context.Context, tx Q, d store.Deployment, arn string) error {
+	table, where, args := targetOf(d)
+	ofTarget := `(SELECT id FROM deployments WHERE account = ? AND region = ? AND target_resource_type = ? AND target_key = ?)`
+	key := []any{d.Account, d.Region, string(d.TargetResourceType), d.TargetKey}
+	if _, err := tx.Exec(ctx, `DELETE FROM jobs WHERE kind = ? AND region = ? AND id IN `+ofTarget,
+		append([]any{string(store.JobDeployment), d.Region}, key...)...); err != nil {
+		return s.errorf("remove %s: jobs: %w", d.TargetKey, err)
+	}
+	if err := s.removeRows(ctx, tx, string(d.TargetResourceType)+" "+d.TargetKey, ofTarget, key, []string{
+		`DELETE FROM deployments WHERE account = ? AND region = ? AND target_resource_type = ? AND target_key = ?`,
+	}); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE `+where, args...); err != nil {
+		return s.errorf("remove %s: %w", d.TargetKey, err)
+	}
+	return s.deleteTags(ctx, tx, arn)
+}
+
+// removeRows deletes the outputs and resources of the deployments that
+// ofDeployments (a subquery taking key) selects, then runs each of rest
+// with key.
+func (s *Store) removeRows(ctx context.Context, tx Q, what, ofDeployments string, key []any, rest []string) error {
+	stmts := append([]string{
+		`DELETE FROM deployment_outputs WHERE region = ? AND deployment_id IN ` + ofDeployments,
+		`DELETE FROM deployment_resources WHERE region = ? AND deployment_id IN ` + ofDeployments,
+	}, rest...)
+	for i, st := range stmts {
+		args := key
+		if i < 2 {
+			args = append([]any{key[1]}, key...)
+		}
+		if _, err := tx.Exec(ctx, st, args...); err != nil {
+			return s.errorf("remove %s: %w", what, err)
+		}
+	}
+	return nil
 }
 
 // upsertOutputs writes outputs in one statement, a later value of a
@@ -276,9 +427,9 @@ func (s *Store) CancelDeployment(ctx context.Context, region, id string, now tim
 			WHERE region = ? AND id = ? RETURNING `+deploymentColumns, ms(now), region, id)); err != nil {
 			return s.errorf("cancel deployment %s: %w", id, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE environments SET deployment_status = 'CANCELLING', version = version + 1
-			WHERE account = ? AND region = ? AND name = ? AND last_attempted_deployment_id = ?`,
-			d.Account, region, d.EnvironmentName, id); err != nil {
+		table, where, args := targetOf(d)
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET deployment_status = 'CANCELLING', version = version + 1
+			WHERE `+where+` AND last_attempted_deployment_id = ?`, append(args, id)...); err != nil {
 			return s.errorf("cancel deployment %s: environment: %w", id, err)
 		}
 		return s.requestCancel(ctx, tx, deploymentJob(d, now))
@@ -318,9 +469,9 @@ func (s *Store) RecordOutputs(ctx context.Context, p store.NotifyOutputsParams) 
 			WHERE region = ? AND id = ? RETURNING `+deploymentColumns, *p.Message, ms(p.Now), p.Region, p.ID)); err != nil {
 			return s.errorf("record message of %s: %w", p.ID, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE environments SET deployment_status_message = ?, version = version + 1
-			WHERE account = ? AND region = ? AND name = ? AND last_attempted_deployment_id = ?`,
-			*p.Message, d.Account, p.Region, d.EnvironmentName, p.ID); err != nil {
+		table, where, args := targetOf(d)
+		if _, err := tx.Exec(ctx, `UPDATE `+table+` SET deployment_status_message = ?, version = version + 1
+			WHERE `+where+` AND last_attempted_deployment_id = ?`, append(append([]any{*p.Message}, args...), p.ID)...); err != nil {
 			return s.errorf("record message of %s: environment: %w", p.ID, err)
 		}
 		return nil
@@ -345,9 +496,10 @@ func (s *Store) DeleteDeployment(ctx context.Context, region, id string) (store.
 			return store.ErrConditionFailed
 		}
 		var latest bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM environments WHERE account = ? AND region = ? AND name = ?
+		table, where, args := targetOf(d)
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE `+where+`
 			AND (last_attempted_deployment_id = ? OR last_succeeded_deployment_id = ?))`,
-			d.Account, region, d.EnvironmentName, id, id).Scan(&latest); err != nil {
+			append(args, id, id)...).Scan(&latest); err != nil {
 			return s.errorf("delete deployment %s: %w", id, err)
 		}
 		if latest {

@@ -95,6 +95,9 @@ const (
 	// LockEnvironmentCreate serialises environment creates of one (account,
 	// region): its quota and its names.
 	LockEnvironmentCreate LockClass = 0x4f50_0010
+	// LockServiceCreate serialises service creates of one (account,
+	// region): its quota and its names.
+	LockServiceCreate LockClass = 0x4f50_0020
 	// LockTemplateCreate serialises template creates of one (account,
 	// region): its quota.
 	LockTemplateCreate LockClass = 0x4f50_0101

@@ -145,20 +145,8 @@ func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironment
 // that changed under it.
 func (s *Store) checkLinks(ctx context.Context, tx Q, account, region string, conn *store.ConnectionLink, ver *store.VersionLink) error {
 	if ver != nil {
-		major, err1 := strconv.ParseInt(ver.MajorVersion, 10, 64)
-		minor, err2 := strconv.ParseInt(ver.MinorVersion, 10, 64)
-		if err1 != nil || err2 != nil {
-			return store.ErrVersionUnusable
-		}
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM template_versions
-			WHERE account = ? AND region = ? AND kind = 'ENVIRONMENT' AND template_name = ? AND major = ? AND minor = ? `+
-			s.e.Lock(ForShare), account, region, ver.TemplateName, major, minor).Scan(&status)
-		if err := s.read(err, store.ErrVersionUnusable, "read template version"); err != nil {
+		if err := s.checkVersion(ctx, tx, account, region, store.EnvironmentTemplate, *ver); err != nil {
 			return err
-		}
-		if status != string(store.VersionPublished) {
-			return store.ErrVersionUnusable
 		}
 	}
 	if conn != nil {
@@ -172,6 +160,27 @@ func (s *Store) checkLinks(ctx context.Context, tx Q, account, region string, co
 			c.EnvironmentAccountID != conn.EnvironmentAccountID || c.EnvironmentName != conn.EnvironmentName:
 			return store.ErrConnectionUnusable
 		}
+	}
+	return nil
+}
+
+// checkVersion checks a link to a template version of kind, read FOR SHARE
+// (see checkLinks): it must exist and be PUBLISHED.
+func (s *Store) checkVersion(ctx context.Context, tx Q, account, region string, kind store.TemplateKind, ver store.VersionLink) error {
+	major, err1 := strconv.ParseInt(ver.MajorVersion, 10, 64)
+	minor, err2 := strconv.ParseInt(ver.MinorVersion, 10, 64)
+	if err1 != nil || err2 != nil {
+		return store.ErrVersionUnusable
+	}
+	var status string
+	err := tx.QueryRow(ctx, `SELECT status FROM template_versions
+		WHERE account = ? AND region = ? AND kind = ? AND template_name = ? AND major = ? AND minor = ? `+
+		s.e.Lock(ForShare), account, region, string(kind), ver.TemplateName, major, minor).Scan(&status)
+	if err := s.read(err, store.ErrVersionUnusable, "read template version"); err != nil {
+		return err
+	}
+	if status != string(store.VersionPublished) {
+		return store.ErrVersionUnusable
 	}
 	return nil
 }
@@ -217,6 +226,11 @@ func (s *Store) UpdateEnvironment(ctx context.Context, p store.UpdateEnvironment
 		}
 		if err := s.checkLinks(ctx, tx, e.Account, e.Region, p.Connection, p.Template); err != nil {
 			return err
+		}
+		if p.Deployment != nil && p.Deployment.Action == store.ActionDelete {
+			if err := s.environmentHasInstances(ctx, tx, e.Account, e.Region, e.Name); err != nil {
+				return err
+			}
 		}
 		e.Version = p.ExpectVersion + 1
 		if err := s.writeEnvironment(ctx, tx, e); err != nil {

@@ -251,6 +251,9 @@ func (s *Store) UpdateTemplateVersion(ctx context.Context, p store.UpdateVersion
 		}
 		if p.CompatibleEnvironmentTemplates != nil {
 			cur.CompatibleEnvironmentTemplates = *p.CompatibleEnvironmentTemplates
+			if err := s.instancesOutside(ctx, tx, p.Key, cur.CompatibleEnvironmentTemplates); err != nil {
+				return err
+			}
 		}
 		if p.SupportedComponentSources != nil {
 			cur.SupportedComponentSources = *p.SupportedComponentSources
@@ -280,10 +283,12 @@ func (s *Store) DeleteTemplateVersion(ctx context.Context, p store.DeleteVersion
 		if err != nil {
 			return err
 		}
-		if v.Kind == store.EnvironmentTemplate {
-			if err := s.environmentOnVersion(ctx, tx, p.Key); err != nil {
-				return err
-			}
+		onVersion := s.environmentOnVersion
+		if v.Kind == store.ServiceTemplate {
+			onVersion = s.serviceOnVersion
+		}
+		if err := onVersion(ctx, tx, p.Key); err != nil {
+			return err
 		}
 		all, err := s.listVersions(ctx, tx, "''", versionOfTemplate+` ORDER BY v.major, v.minor`, templateArgs(p.Key.TemplateKey)...)
 		if err != nil {

@@ -40,7 +40,13 @@ const envTemplate = "vpc"
 // API and, with publish, publishes it. It returns the version's major.
 func (x *esuite) publishVersion(publish bool) string {
 	x.t.Helper()
-	k := store.TemplateKey{Account: acctM, Region: regionA, Kind: store.EnvironmentTemplate, Name: envTemplate}
+	return x.publishVersionOf(store.EnvironmentTemplate, envTemplate, publish)
+}
+
+// publishVersionOf is publishVersion for template name of kind.
+func (x *esuite) publishVersionOf(kind store.TemplateKind, name string, publish bool) string {
+	x.t.Helper()
+	k := store.TemplateKey{Account: acctM, Region: regionA, Kind: kind, Name: name}
 	if _, err := x.s.GetTemplate(x.ctx, k); err != nil {
 		_, _, err := x.s.CreateTemplate(x.ctx, store.CreateTemplateParams{Template: store.Template{TemplateKey: k,
 			Fingerprint: "fp", CreatedAt: at(0), LastModifiedAt: at(0)}, ARN: "arn:tpl", Quota: bigQuota})

@@ -43,6 +43,7 @@ var suites = []familySuite{
 	{"deployments", []group{{"CompleteDeployment", testEnvComplete}, {"Jobs", testJobs}, {"History", testEnvHistory}}},
 	{"environments", []group{{"CreateEnvironment", testEnvCreate}, {"UpdateEnvironment", testEnvUpdate},
 		{"EnvironmentsConcurrency", testEnvConcurrency}}},
+	{"services", []group{{"Services", testServices}}},
 	{"templates", []group{{"Templates", testTemplates}, {"VersionCreate", testVersionCreate}, {"VersionTokens", testVersionTokens},
 		{"VersionUpdate", testVersionUpdate}, {"VersionDelete", testVersionDelete}, {"VersionList", testVersionList},
 		{"Registration", testRegistration}, {"TemplatesConcurrency", testTemplatesConcurrency},
