@@ -560,4 +560,20 @@ func TestServicesPipelineWithoutRole(t *testing.T) {
 	if err != nil || inst.ServiceInstance.DeploymentStatus != types.DeploymentStatusSucceeded {
 		t.Errorf("the instance of a service whose pipeline failed: %+v, %v", inst, err)
 	}
+	// The pipeline never deployed: deleting the service needs no
+	// pipeline role, although the account still has none.
+	if _, err := w.cl.DeleteService(ctx, &proton.DeleteServiceInput{Name: aws.String("norole")}); err != nil {
+		t.Fatal(err)
+	}
+	err = proton.NewServiceDeletedWaiter(w.cl, func(o *proton.ServiceDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, 200*time.Millisecond
+	}).Wait(ctx, &proton.GetServiceInput{Name: aws.String("norole")}, time.Minute)
+	if err != nil {
+		got, gerr := w.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String("norole")})
+		if gerr == nil && got.Service.Pipeline != nil {
+			t.Fatalf("service_deleted: %v; the service is %s, its pipeline %s: %q", err, got.Service.Status,
+				got.Service.Pipeline.DeploymentStatus, aws.ToString(got.Service.Pipeline.DeploymentStatusMessage))
+		}
+		t.Fatalf("service_deleted: %v", err)
+	}
 }

@@ -157,6 +157,12 @@ func (r target) pipeline(ctx context.Context, d store.Deployment, svc store.Serv
 	}
 	req.Credentials = provision.Credentials{Account: d.Account, RoleArn: settings.PipelineServiceRoleArn, CodebuildRoleArn: settings.PipelineCodebuildRoleArn}
 	if err := pipelineSettingMissing(v.bundle.Pipeline, settings); err != nil {
+		if req.Action == provision.Destroy && (svc.Pipeline == nil || svc.Pipeline.LastSucceededDeploymentID == "") {
+			// No deployment of the pipeline ever succeeded, for want of
+			// the setting: there is nothing to destroy, and a delete of
+			// the service must not need a setting it never had.
+			return deployments.Run{Result: &provision.Result{Message: pipelineNeverDeployed}}, nil
+		}
 		return deployments.Run{}, err
 	}
 	if req.Action == provision.Destroy || v.bundle.Pipeline == nil {
@@ -206,6 +212,10 @@ func (r target) pipeline(ctx context.Context, d store.Deployment, svc store.Serv
 	req.Files, err = deployments.RenderFiles(ctx, r.renderer, v.bundle, v.bundle.Pipeline, data)
 	return deployments.Run{Request: req}, err
 }
+
+// pipelineNeverDeployed is the message of the delete of a pipeline that
+// never deployed while its account lacks the setting it needs.
+const pipelineNeverDeployed = "The pipeline never deployed, so there was nothing to destroy."
 
 // pipelineSettingMissing names the account setting a pipeline of manifest
 // m provisions with when the account has not set it.
