@@ -312,7 +312,9 @@ func (s *Server) check(t testing.TB) {
 	if len(failures) == 0 && t.Failed() {
 		// The test failed for another reason: what the server warned of
 		// is often the explanation.
-		t.Logf("openproton %s: warnings and errors it logged:\n%s", s.Addr, logProblems(s.logs.String(), 200))
+		if p := logProblems(s.logs.String(), 200); p != "" {
+			t.Logf("openproton %s: warnings and errors it logged:\n%s", s.Addr, p)
+		}
 	}
 }
 

@@ -117,6 +117,11 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	}
 	now := s.clock()
 	p.Service.Spec, p.Service.Status, p.Service.StatusMessage = spec, store.ServiceUpdateInProgress, ""
+	if len(added) > 0 {
+		// The store checks again, in its transaction, that the version
+		// still lists the new instances' environments as compatible.
+		p.Template = &store.VersionLink{TemplateName: ver.TemplateName, MajorVersion: ver.MajorVersion, MinorVersion: ver.MinorVersion}
+	}
 	if err := s.addInstances(ctx, caller, ver, p.Service, spec, added, now, p); err != nil {
 		return err
 	}

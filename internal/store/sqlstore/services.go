@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -305,6 +306,9 @@ func (s *Store) WriteService(ctx context.Context, p store.WriteServiceParams) (s
 			if err := s.checkVersion(ctx, tx, v.Account, v.Region, store.ServiceTemplate, *p.Template); err != nil {
 				return err
 			}
+			if err := s.checkCompatible(ctx, tx, v.Account, v.Region, *p.Template, p.Environments); err != nil {
+				return err
+			}
 		}
 		for _, l := range p.Environments {
 			if err := s.checkEnvironment(ctx, tx, v.Account, v.Region, l); err != nil {
@@ -420,6 +424,39 @@ func (s *Store) checkEnvironment(ctx context.Context, tx Q, account, region stri
 		return err
 	case e.DeploymentStatus == store.DeleteInProgress || e.TemplateName != l.TemplateName || e.MajorVersion != l.MajorVersion:
 		return store.ErrEnvironmentUnusable
+	}
+	return nil
+}
+
+// checkCompatible returns store.ErrVersionUnusable when an environment of
+// links runs a template major that the service template version ver does
+// not list as compatible. checkVersion holds the version FOR SHARE, so an
+// update of its compatible templates (FOR UPDATE, then a check of the
+// instances on it) waits for this transaction, or this one reads its
+// result.
+func (s *Store) checkCompatible(ctx context.Context, tx Q, account, region string, ver store.VersionLink, links []store.EnvironmentLink) error {
+	if len(links) == 0 {
+		return nil
+	}
+	major, err1 := strconv.ParseInt(ver.MajorVersion, 10, 64)
+	minor, err2 := strconv.ParseInt(ver.MinorVersion, 10, 64)
+	if err1 != nil || err2 != nil {
+		return store.ErrVersionUnusable
+	}
+	v, err := s.getVersion(ctx, tx, "", `v.account = ? AND v.region = ? AND v.kind = ? AND v.template_name = ? AND v.major = ? AND v.minor = ?`,
+		account, region, string(store.ServiceTemplate), ver.TemplateName, major, minor)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrVersionUnusable
+	}
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if !slices.ContainsFunc(v.CompatibleEnvironmentTemplates, func(c store.CompatibleTemplate) bool {
+			return c.Name == l.TemplateName && strconv.FormatInt(c.Major, 10) == l.MajorVersion
+		}) {
+			return store.ErrVersionUnusable
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/openproton/openproton/internal/store"
@@ -21,6 +22,37 @@ func (x *esuite) svcWorld() {
 	for _, n := range []string{"dev", "prod"} {
 		_, d := x.addEnv(n)
 		x.finish(d, store.OutcomeSucceeded)
+	}
+	x.setCompatible(x.envMajors()...)
+}
+
+// envMajors are the majors of envTemplate that the environments run.
+func (x *esuite) envMajors() []store.CompatibleTemplate {
+	x.t.Helper()
+	es, err := x.s.ListEnvironments(x.ctx, store.ListEnvironmentsQuery{Account: acctM, Region: regionA, Limit: 100})
+	if err != nil {
+		x.t.Fatalf("ListEnvironments: %v", err)
+	}
+	var out []store.CompatibleTemplate
+	for _, e := range es {
+		m, err := strconv.ParseInt(e.MajorVersion, 10, 64)
+		if err != nil {
+			x.t.Fatalf("environment %s: major %q", e.Name, e.MajorVersion)
+		}
+		out = append(out, store.CompatibleTemplate{Name: envTemplate, Major: m})
+	}
+	return out
+}
+
+// setCompatible sets the compatible environment templates of the service
+// template version 1.0.
+func (x *esuite) setCompatible(compat ...store.CompatibleTemplate) {
+	x.t.Helper()
+	k := store.VersionKey{TemplateKey: store.TemplateKey{Account: acctM, Region: regionA, Kind: store.ServiceTemplate, Name: svcTemplate},
+		VersionNumber: store.VersionNumber{Major: 1, Minor: 0}}
+	if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: k, CompatibleEnvironmentTemplates: &compat,
+		Now: at(x.seq)}); err != nil {
+		x.t.Fatalf("set compatible templates: %v", err)
 	}
 }
 
@@ -226,6 +258,17 @@ func testServices(t *testing.T, h Harness) {
 		if _, err := x.createService("s2", "nowhere"); !errors.Is(err, store.ErrEnvironmentUnusable) {
 			t.Errorf("missing environment: %v", err)
 		}
+		// The version no longer lists the environments' template (an
+		// update that committed after the caller's checks): the create
+		// is refused in its transaction, and nothing is written.
+		x.setCompatible(store.CompatibleTemplate{Name: "other", Major: 1})
+		if _, err := x.createService("s2", "dev"); !errors.Is(err, store.ErrVersionUnusable) {
+			t.Errorf("environment outside the compatible templates: %v", err)
+		}
+		if _, err := x.s.GetService(x.ctx, acctM, regionA, "s2"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("after a refused create, GetService: %v", err)
+		}
+		x.setCompatible(x.envMajors()...)
 		p, _ := x.createService("s3", "dev")
 		p.Service.Name, p.ARN = "s4", svcARN("s4")
 		p.Quota = 1
