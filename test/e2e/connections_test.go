@@ -121,7 +121,7 @@ func TestConnectionsJS(t *testing.T) {
 // large enough for the concurrency tests.
 var connHTTPClient = &http.Client{
 	Timeout:   20 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
+	Transport: wholeBodies{&http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}},
 }
 
 // connStartServer starts a server for the Go SDK tests. Before the server is
