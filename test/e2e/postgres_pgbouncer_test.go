@@ -170,11 +170,12 @@ func TestPostgresBehindPgBouncer(t *testing.T) {
 	}
 
 	// A template registered by the workers, and an environment deployed by
-	// them, through a CONNECTED connection (when the accept won).
+	// them, through the connection when it ended CONNECTED (the accept won
+	// and no reject came after it).
 	envPublishTemplate(t, ma, bundles, "tpl")
 	create := &proton.CreateEnvironmentInput{Name: aws.String("bounced"), TemplateName: aws.String("tpl"), TemplateMajorVersion: aws.String("1"),
 		Spec: aws.String("proton: EnvironmentSpec\nspec:\n  vpc_cidr: \"10.9.0.0/16\"\n")}
-	if accepted == nil {
+	if want == types.EnvironmentAccountConnectionStatusConnected {
 		create.EnvironmentAccountConnectionId = aws.String(ids[0])
 	} else {
 		create.ProtonServiceRoleArn = connRole(mgmt, "proton")
