@@ -107,8 +107,11 @@ func Of(templates []Template, kind string) []Template {
 // templates rather than in a template's own spec/ folder: which spec goes
 // with which template is said in each group's README, not in its files.
 var groupSpecs = map[string]string{
-	"lambda-multi-svc/lambda-env":                                                    "lambda-multi-svc/specs/env-spec.yaml",
-	"lambda-multi-svc/service-crud":                                                  "lambda-multi-svc/specs/svc-spec.yaml",
+	"lambda-multi-svc/lambda-env":   "lambda-multi-svc/specs/env-spec.yaml",
+	"lambda-multi-svc/service-crud": "lambda-multi-svc/specs/svc-spec.yaml",
+	// The README deploys the data processing service by repeating the
+	// steps of the CRUD service, svc-spec.yaml included.
+	"lambda-multi-svc/service-data-processing":                                       "lambda-multi-svc/specs/svc-spec.yaml",
 	"loadbalanced-fargate-svc/loadbalanced-fargate-env":                              "loadbalanced-fargate-svc/specs/env-spec.yaml",
 	"loadbalanced-fargate-svc/loadbalanced-fargate-svc":                              "loadbalanced-fargate-svc/specs/svc-spec.yaml",
 	"public-private-fargate-microservices/microservices-env":                         "public-private-fargate-microservices/specs/env-spec.yaml",

@@ -258,11 +258,29 @@ func (t *inputType) check(inputs, previous map[string]any, where string, probs *
 	}
 	for _, p := range validateValue(t.schema, t.patterns, inputs, where) {
 		// An input whose current value is missing is reported once, above.
-		if !aboutAny(p, where, missing) {
+		if !aboutAny(p, where, missing) && !t.undeclaredAccepted(p, where, inputs) {
 			*probs = append(*probs, p)
 		}
 	}
 	return inputs
+}
+
+// undeclaredAccepted reports whether problem p is an input of a service
+// spec (an instance's or the pipeline's) that the input type does not
+// declare, at the top level of the inputs under where: Proton accepted
+// those (AWS's lambda-multi-svc sample spec gives its pipeline
+// packaging_commands, which its schema does not declare), so they are
+// kept, unchecked. An environment spec's stay refused.
+func (t *inputType) undeclaredAccepted(p, where string, inputs map[string]any) bool {
+	if t.role == roleEnvironment {
+		return false
+	}
+	key, ok := strings.CutSuffix(strings.TrimPrefix(p, where+"."), ": is not defined in the schema")
+	if !ok || strings.ContainsAny(key, ".[") {
+		return false
+	}
+	_, given := inputs[key]
+	return given
 }
 
 // aboutAny reports whether problem p is about one of the inputs keys under

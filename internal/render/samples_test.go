@@ -123,15 +123,10 @@ func (s *sampleRun) service(tpl awssamples.Template) {
 			spec += "pipeline: {}\n"
 		}
 	}
+	// Every sample spec is accepted: lambda-multi-svc's gives the pipeline
+	// an input, packaging_commands, that its schema does not declare, which
+	// AWS took, and so does openproton (docs/bundles.md).
 	svc, err := b.Schema.ValidateServiceSpec(spec)
-	if r, ok := sampleSpecsRefused[tpl.Path]; ok {
-		// Render it all the same, without what openproton refuses.
-		if err == nil || !strings.Contains(err.Error(), r.refused) {
-			s.t.Errorf("%s: its sample spec %s gave %v, want it refused with %q (sampleSpecsRefused)", tpl.Path, tpl.SpecPath, err, r.refused)
-		}
-		s.t.Logf("%s: its sample spec %s is refused (%s): rendered without %q", tpl.Path, tpl.SpecPath, r.refused, r.line)
-		svc, err = b.Schema.ValidateServiceSpec(strings.Replace(spec, r.line, "", 1))
-	}
 	if err != nil {
 		s.t.Errorf("%s: its sample spec %s: %v", tpl.Path, tpl.SpecPath, err)
 		return
@@ -216,17 +211,6 @@ func (s *sampleRun) outputs(tpl awssamples.Template, m *bundle.Manifest, rendere
 		o[x.Key] = x.Value
 	}
 	return o
-}
-
-// sampleSpecsRefused are the sample specs that openproton refuses, with
-// the refusal and the line of the spec it is about. AWS's README of
-// lambda-multi-svc creates the service from this spec, which gives the
-// pipeline an input that the template's schema does not declare; AWS took
-// it (aws-proton-cloudformation-sample-templates issue 47 got as far as the
-// deployment), while openproton refuses an input the schema does not
-// declare (docs/bundles.md).
-var sampleSpecsRefused = map[string]struct{ refused, line string }{
-	"lambda-multi-svc/service-crud": {"pipeline.packaging_commands: is not defined in the schema", "  packaging_commands: make publish\n"},
 }
 
 // cfnLintIgnored are the findings of cfn-lint that have nothing to do with

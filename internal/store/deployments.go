@@ -135,7 +135,12 @@ var ErrTooManyOutputs = errors.New("store: too many outputs")
 // the same transaction: kind JobDeployment, the deployment's id, due at its
 // creation, serial key "account/region/type/key" of its target and seq its
 // creation time (in milliseconds), so that the deployments of one target run
-// one at a time, oldest first. A worker leases the job (Jobs) and ends the
+// one at a time, oldest first. The instances and pipeline of a service share
+// the serial key "account/region/SERVICE/service" and seq counts half
+// milliseconds, the pipeline's one more than its instances': the
+// deployments that one change of a service starts (made at one time) run
+// side by side, its pipeline's after its instances', and later changes
+// after them. A worker leases the job (Jobs) and ends the
 // deployment with CompleteDeployment.
 type Deployments interface {
 	// CompleteDeployment ends an in-flight deployment (IN_PROGRESS,

@@ -230,6 +230,21 @@ func (e *VersionInUseError) Error() string {
 	return "store: template version used by " + e.Kind + " " + e.Name
 }
 
+// CompatibilityInUseError reports that an update of a service template
+// version's compatibleEnvironmentTemplates would drop the environment
+// template major of an environment that an instance on the version runs
+// in.
+type CompatibilityInUseError struct {
+	Instance    string // service/instance
+	Environment string
+	Template    string // the environment's template
+	Major       string
+}
+
+func (e *CompatibilityInUseError) Error() string {
+	return "store: service instance " + e.Instance + " runs in environment " + e.Environment + " of " + e.Template + " major " + e.Major
+}
+
 // ErrNoSuchMajor: a new minor version was asked for in a major that has no
 // version.
 var ErrNoSuchMajor = errors.New("store: no such major version")
@@ -327,7 +342,11 @@ type Templates interface {
 	// UpdateTemplateVersion changes the given fields and sets LastModifiedAt
 	// to p.Now, atomically. Failures: ErrNotFound; ErrConditionFailed
 	// together with the version as it is now, when p.Status is set and the
-	// status may not change (see UpdateVersionParams.Status).
+	// status may not change (see UpdateVersionParams.Status); a
+	// *CompatibilityInUseError when new compatibleEnvironmentTemplates of a
+	// service template version leave out the environment template major of
+	// an environment that an instance on the version runs in (read in the
+	// same transaction, after the version's row lock).
 	UpdateTemplateVersion(ctx context.Context, p UpdateVersionParams) (TemplateVersion, error)
 
 	// DeleteTemplateVersion removes a version, its bundle and the tags stored

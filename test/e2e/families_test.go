@@ -30,6 +30,7 @@ var e2eFamilies = []e2eFamily{
 	// environment's ledger, and counts them with it.
 	{name: "environments", rows: isoEnvRows, races: raceEnvironments,
 		crash: []string{"env-create", "env-update", "env-tag", "env-delete", "deployment-delete"}},
+	{name: "services", rows: isoSvcRows, races: raceServices},
 	{name: "deployments", rows: isoDeploymentRows},
 	{name: "account", rows: isoAccountRows},
 	// The tagging operations have rows on each taggable resource type, in

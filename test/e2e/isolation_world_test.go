@@ -53,6 +53,9 @@ type isoWorld struct {
 	env             string // ARN of isoEnvName
 	firstDeployment *types.Deployment
 	settingsRole    string // the owner's pipelineServiceRoleArn
+	// Set in a world with services only (isoBuildServices): the ARNs of
+	// isoweb and of its instance.
+	service, instance string
 }
 
 var (
@@ -72,6 +75,14 @@ func isoWriteBundles(t *testing.T, bundles string) {
 		"schema/schema.yaml":           bundletest.EnvSchema(bundletest.PropVPCCIDR),
 		"infrastructure/manifest.yaml": isoTerraformManifest,
 		"infrastructure/main.tf":       "resource \"aws_vpc\" \"main\" {\n  cidr_block = var.environment.inputs.vpc_cidr\n}\n",
+	}))
+	// A service template whose instances and pipeline are self-managed.
+	bundletest.WriteObject(t, bundles, isoBucket, "svctf.tar.gz", bundletest.Map(t, map[string]string{
+		"schema/schema.yaml":                    bundletest.ServiceSchema,
+		"instance_infrastructure/manifest.yaml": isoTerraformManifest,
+		"instance_infrastructure/main.tf":       "resource \"null_resource\" \"x\" {}\n",
+		"pipeline_infrastructure/manifest.yaml": isoTerraformManifest,
+		"pipeline_infrastructure/main.tf":       "resource \"null_resource\" \"p\" {}\n",
 	}))
 }
 

@@ -21,11 +21,11 @@ import (
 // tutorial, where its software template puts both instances.
 const backstageEnvironment = "backstage-proton-plugins-tutorial-env"
 
-// TestServicesBackstageJS runs js/backstage.test.mjs: the Backstage
+// TestBackstageTutorialJS runs js/backstage.test.mjs: the Backstage
 // scaffolder action's CreateService, the JS SDK's waitUntilServiceCreated
 // and the entity card's GetService, on AWS's sample templates fargate-env
 // and load-balanced-fargate-svc, which the plugins' tutorial uses.
-func TestServicesBackstageJS(t *testing.T) {
+func TestBackstageTutorialJS(t *testing.T) {
 	t.Parallel()
 	bundles := t.TempDir()
 	srv := connStartServer(t, "--bundle-dir", bundles, "--provisioner-delay", "500ms")

@@ -445,3 +445,19 @@ func svcRefusals(ctx context.Context, t *testing.T, w *svcWorld) {
 		}
 	}
 }
+
+// TestServicesBackstageJS runs js/services.test.mjs: the calls of the
+// Backstage plugin for AWS Proton (CreateService with a repository, then
+// GetService) through @aws-sdk/client-proton.
+func TestServicesBackstageJS(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	svcWriteBundles(t, bundles)
+	srv := connStartServer(t, "--bundle-dir", bundles, "--provisioner-delay", "100ms")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := svcBuild(ctx, t, srv, "dev")
+	out := RunNode(t, srv, []string{"OPENPROTON_ACCOUNT=" + w.account, "OPENPROTON_ENVIRONMENT=dev"}, 1, "js/services.test.mjs")
+	connLogRun(t, out)
+}

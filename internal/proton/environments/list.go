@@ -56,8 +56,13 @@ func (s *Service) deploymentOf(ctx context.Context, caller auth.Caller, name, id
 	if id == "" {
 		return e.LastSucceededDeploymentID, nil
 	}
-	if _, err := s.deployments.Get(ctx, caller, id, deployments.Filter{EnvironmentName: name}); err != nil {
+	d, err := s.deployments.Get(ctx, caller, id, deployments.Filter{EnvironmentName: name})
+	if err != nil {
 		return "", err
+	}
+	if d.TargetResourceType != store.TargetEnvironment {
+		// A deployment of a service instance in the environment.
+		return "", family.NotFound("Deployment", id)
 	}
 	return id, nil
 }

@@ -65,11 +65,20 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 
 // respec adds to p what a new spec of v changes.
 func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Service, spec string, p *store.WriteServiceParams) error {
-	ver, err := s.version(ctx, caller, v.TemplateName, v.MajorVersion, v.MinorVersion)
+	insts, err := s.instancesOf(ctx, caller, v.Name)
 	if err != nil {
 		return err
 	}
-	insts, err := s.instancesOf(ctx, caller, v.Name)
+	// New instances run the version the service runs now: its pipeline's,
+	// else its first instance's (the one it was created with may be gone).
+	on := store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
+	switch {
+	case v.Pipeline != nil:
+		on = v.Pipeline.TemplateState
+	case len(insts) > 0:
+		on = insts[0].TemplateState
+	}
+	ver, err := s.version(ctx, caller, on.TemplateName, on.MajorVersion, on.MinorVersion)
 	if err != nil {
 		return err
 	}

@@ -230,6 +230,7 @@ func (s *Service) UpdateVersion(ctx context.Context, caller auth.Caller, kind st
 		}
 	}
 	v, err := s.store.UpdateTemplateVersion(ctx, p)
+	var outside *store.CompatibilityInUseError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		_, err := s.getVersion(ctx, k, major, minor, false)
@@ -237,6 +238,10 @@ func (s *Service) UpdateVersion(ctx context.Context, caller auth.Caller, kind st
 			err = fault.New(fault.Conflict, "Version %s.%s of %s was changed concurrently; retry.", major, minor, name)
 		}
 		return store.TemplateVersion{}, err
+	case errors.As(err, &outside):
+		return store.TemplateVersion{}, fault.New(fault.Conflict,
+			"Version %s.%s of %s cannot drop environment template %s major version %s from compatibleEnvironmentTemplates: service instance %s runs on the version in environment %s.",
+			major, minor, name, outside.Template, outside.Major, outside.Instance, outside.Environment)
 	case errors.Is(err, store.ErrConditionFailed):
 		if v.Status == store.VersionPublished {
 			return store.TemplateVersion{}, fault.New(fault.Conflict,

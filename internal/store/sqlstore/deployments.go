@@ -57,10 +57,21 @@ func deploymentValues(d store.Deployment) []any {
 
 // deploymentJob is the job that carries d out, due at due: the deployments
 // of one target share a serial key, and run in the order they were made.
+// The targets of a service share their service's key, so that a pipeline
+// deploys after the instances of the same change (which run side by side:
+// they share its time) and never beside one: Seq counts in half
+// milliseconds, the pipeline's last.
 func deploymentJob(d store.Deployment, due time.Time) store.Job {
-	return store.Job{JobKey: store.JobKey{Region: d.Region, Kind: store.JobDeployment, ID: d.ID}, Account: d.Account,
+	j := store.Job{JobKey: store.JobKey{Region: d.Region, Kind: store.JobDeployment, ID: d.ID}, Account: d.Account,
 		SerialKey: d.Account + "/" + d.Region + "/" + string(d.TargetResourceType) + "/" + d.TargetKey,
 		Seq:       ms(d.CreatedAt), DueAt: due}
+	if svc, ok := serviceOf(d); ok {
+		j.SerialKey, j.Seq = d.Account+"/"+d.Region+"/SERVICE/"+svc, 2*ms(d.CreatedAt)
+		if d.TargetResourceType == store.TargetServicePipeline {
+			j.Seq++
+		}
+	}
+	return j
 }
 
 // insertDeployment records d, with its job when a worker carries it out.
@@ -244,7 +255,7 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		case remove && !ofService:
 			return s.removeEnvironment(ctx, tx, d, serialKey, p.ARN, p.Now)
 		case remove:
-			if err := s.removeTarget(ctx, tx, d, serialKey, p.ARN); err != nil {
+			if err := s.removeTarget(ctx, tx, d, p.ARN); err != nil {
 				return err
 			}
 			return s.settleService(ctx, tx, d.Account, d.Region, svc, serviceARNOf(p.ARN), p.Now)
@@ -320,7 +331,10 @@ func finish(st targetState, d store.Deployment, p store.CompleteParams) (targetS
 func (s *Store) removeEnvironment(ctx context.Context, tx Q, d store.Deployment, serialKey, arn string, now time.Time) error {
 	ofEnv := `(SELECT id FROM deployments WHERE account = ? AND region = ? AND environment_name = ?)`
 	key := []any{d.Account, d.Region, d.EnvironmentName}
-	if err := s.removeRows(ctx, tx, "environment "+d.EnvironmentName, ofEnv, key, serialKey, []string{
+	if _, err := tx.Exec(ctx, `DELETE FROM jobs WHERE kind = ? AND serial_key = ?`, string(store.JobDeployment), serialKey); err != nil {
+		return s.errorf("remove environment %s: jobs: %w", d.EnvironmentName, err)
+	}
+	if err := s.removeRows(ctx, tx, "environment "+d.EnvironmentName, ofEnv, key, []string{
 		`DELETE FROM deployments WHERE account = ? AND region = ? AND environment_name = ?`,
 		`DELETE FROM environments WHERE account = ? AND region = ? AND name = ?`,
 	}); err != nil {
@@ -333,13 +347,17 @@ func (s *Store) removeEnvironment(ctx context.Context, tx Q, d store.Deployment,
 }
 
 // removeTarget deletes the service instance or pipeline of the delete
-// deployment d, its deployments, their records and jobs (serialKey), and
-// the tags stored under arn.
-func (s *Store) removeTarget(ctx context.Context, tx Q, d store.Deployment, serialKey, arn string) error {
+// deployment d, its deployments with their records and jobs, and the tags
+// stored under arn.
+func (s *Store) removeTarget(ctx context.Context, tx Q, d store.Deployment, arn string) error {
 	table, where, args := targetOf(d)
 	ofTarget := `(SELECT id FROM deployments WHERE account = ? AND region = ? AND target_resource_type = ? AND target_key = ?)`
 	key := []any{d.Account, d.Region, string(d.TargetResourceType), d.TargetKey}
-	if err := s.removeRows(ctx, tx, string(d.TargetResourceType)+" "+d.TargetKey, ofTarget, key, serialKey, []string{
+	if _, err := tx.Exec(ctx, `DELETE FROM jobs WHERE kind = ? AND region = ? AND id IN `+ofTarget,
+		append([]any{string(store.JobDeployment), d.Region}, key...)...); err != nil {
+		return s.errorf("remove %s: jobs: %w", d.TargetKey, err)
+	}
+	if err := s.removeRows(ctx, tx, string(d.TargetResourceType)+" "+d.TargetKey, ofTarget, key, []string{
 		`DELETE FROM deployments WHERE account = ? AND region = ? AND target_resource_type = ? AND target_key = ?`,
 	}); err != nil {
 		return err
@@ -351,25 +369,19 @@ func (s *Store) removeTarget(ctx context.Context, tx Q, d store.Deployment, seri
 }
 
 // removeRows deletes the outputs and resources of the deployments that
-// ofDeployments (a subquery taking key) selects, the deployment jobs of
-// serialKey, then runs each of rest with key.
-func (s *Store) removeRows(ctx context.Context, tx Q, what, ofDeployments string, key []any, serialKey string, rest []string) error {
-	stmts := []struct {
-		sql  string
-		args []any
-	}{
-		{`DELETE FROM deployment_outputs WHERE region = ? AND deployment_id IN ` + ofDeployments, append([]any{key[1]}, key...)},
-		{`DELETE FROM deployment_resources WHERE region = ? AND deployment_id IN ` + ofDeployments, append([]any{key[1]}, key...)},
-		{`DELETE FROM jobs WHERE kind = ? AND serial_key = ?`, []any{string(store.JobDeployment), serialKey}},
-	}
-	for _, r := range rest {
-		stmts = append(stmts, struct {
-			sql  string
-			args []any
-		}{r, key})
-	}
-	for _, st := range stmts {
-		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
+// ofDeployments (a subquery taking key) selects, then runs each of rest
+// with key.
+func (s *Store) removeRows(ctx context.Context, tx Q, what, ofDeployments string, key []any, rest []string) error {
+	stmts := append([]string{
+		`DELETE FROM deployment_outputs WHERE region = ? AND deployment_id IN ` + ofDeployments,
+		`DELETE FROM deployment_resources WHERE region = ? AND deployment_id IN ` + ofDeployments,
+	}, rest...)
+	for i, st := range stmts {
+		args := key
+		if i < 2 {
+			args = append([]any{key[1]}, key...)
+		}
+		if _, err := tx.Exec(ctx, st, args...); err != nil {
 			return s.errorf("remove %s: %w", what, err)
 		}
 	}

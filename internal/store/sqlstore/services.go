@@ -458,6 +458,34 @@ func (s *Store) serviceOnVersion(ctx context.Context, tx Q, k store.VersionKey) 
 	return &store.VersionInUseError{Kind: kind, Name: name}
 }
 
+// instancesOutside returns a *store.CompatibilityInUseError naming an
+// instance on the service template version k whose environment runs a
+// template major that compat leaves out.
+func (s *Store) instancesOutside(ctx context.Context, tx Q, k store.VersionKey, compat []store.CompatibleTemplate) error {
+	if k.Kind != store.ServiceTemplate {
+		return nil
+	}
+	args := []any{k.Account, k.Region, k.Name, strconv.FormatInt(k.Major, 10), strconv.FormatInt(k.Minor, 10)}
+	var ors []string
+	for _, c := range compat {
+		ors = append(ors, `(e.template_name = ? AND e.template_major_version = ?)`)
+		args = append(args, c.Name, strconv.FormatInt(c.Major, 10))
+	}
+	outside := ""
+	if len(ors) > 0 {
+		outside = ` AND NOT (` + strings.Join(ors, ` OR `) + `)`
+	}
+	var e store.CompatibilityInUseError
+	err := tx.QueryRow(ctx, `SELECT t.service_name || '/' || t.name, e.name, e.template_name, e.template_major_version
+		FROM service_targets AS t JOIN environments AS e ON e.account = t.account AND e.region = t.region AND e.name = t.environment_name
+		WHERE t.account = ? AND t.region = ? AND t.name <> '' AND t.template_name = ? AND t.template_major_version = ?
+		AND t.template_minor_version = ?`+outside+` ORDER BY 1 LIMIT 1`, args...).Scan(&e.Instance, &e.Environment, &e.Template, &e.Major)
+	if err := s.read(err, nil, "instances outside compatible templates"); err != nil || e.Instance == "" {
+		return err
+	}
+	return &e
+}
+
 // settleService ends the service change in progress once none of its
 // targets has a deployment in flight: a create or update becomes ACTIVE,
 // or CREATE_FAILED or UPDATE_FAILED when a target's deployment failed; a

@@ -251,6 +251,9 @@ func (s *Store) UpdateTemplateVersion(ctx context.Context, p store.UpdateVersion
 		}
 		if p.CompatibleEnvironmentTemplates != nil {
 			cur.CompatibleEnvironmentTemplates = *p.CompatibleEnvironmentTemplates
+			if err := s.instancesOutside(ctx, tx, p.Key, cur.CompatibleEnvironmentTemplates); err != nil {
+				return err
+			}
 		}
 		if p.SupportedComponentSources != nil {
 			cur.SupportedComponentSources = *p.SupportedComponentSources

@@ -140,6 +140,16 @@ func testServices(t *testing.T, h Harness) {
 			Allow: func(store.TemplateVersion, []store.TemplateVersion) error { return nil }}); !errors.As(err, &inUse) {
 			t.Errorf("delete of version in use: %v, want VersionInUseError", err)
 		}
+		var outside *store.CompatibilityInUseError
+		other := []store.CompatibleTemplate{{Name: "other", Major: 1}}
+		if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: k, CompatibleEnvironmentTemplates: &other,
+			Now: at(601)}); !errors.As(err, &outside) || outside.Environment != "dev" && outside.Environment != "prod" {
+			t.Errorf("dropping the environments' template from the version: %v, want CompatibilityInUseError", err)
+		}
+		kept := []store.CompatibleTemplate{{Name: envTemplate, Major: 1}, {Name: envTemplate, Major: 2}, {Name: "other", Major: 1}}
+		if _, err := x.s.UpdateTemplateVersion(x.ctx, store.UpdateVersionParams{Key: k, CompatibleEnvironmentTemplates: &kept, Now: at(602)}); err != nil {
+			t.Errorf("keeping the environments' template majors: %v", err)
+		}
 		// Listing instances, and deployments by service.
 		insts, err := x.s.ListServiceInstances(x.ctx, store.ListInstancesQuery{Account: acctM, Region: regionA, SortBy: "environmentName",
 			Descending: true, Limit: 10})
@@ -242,7 +252,9 @@ func testServices(t *testing.T, h Harness) {
 			t.Errorf("refused write changed the service")
 		}
 		// A cancelled update of an instance goes back to where it was.
-		x.finish(p.Deployments[1].Deployment, store.OutcomeSucceeded)
+		for _, d := range p.Deployments {
+			x.finish(d.Deployment, store.OutcomeSucceeded)
+		}
 		tg, _ := x.s.GetServiceInstance(x.ctx, acctM, regionA, "s5", "idev")
 		_, nd := x.newTarget("s5", "idev", "dev")
 		initial := tg.TemplateState
@@ -274,6 +286,46 @@ func testServices(t *testing.T, h Harness) {
 		x.publishVersionOf(store.ServiceTemplate, svcTemplate, true) // major 2: every instance is behind its major
 		if c, err = x.s.CountResources(x.ctx, acctM, regionA); err != nil || c.ServiceInstances.BehindMajor != 3 {
 			t.Errorf("counts after a new major = %+v, %v", c, err)
+		}
+	})
+	runE(t, h, "PipelineAfterInstances", func(x *esuite) {
+		// The deployments of one change run side by side, the pipeline's
+		// after its instances'.
+		x.svcWorld()
+		p := store.WriteServiceParams{Create: true, Service: store.Service{Account: acctM, Region: regionA, Name: "s",
+			TemplateName: svcTemplate, MajorVersion: "1", MinorVersion: "0", Status: store.ServiceCreateInProgress,
+			CreatedAt: at(50), LastModifiedAt: at(50), Version: 1}, ARN: svcARN("s"), Quota: bigQuota}
+		for _, n := range []string{"", "a", "b"} {
+			t, d := x.newTarget("s", n, "dev")
+			if n == "" {
+				t.EnvironmentName, d.EnvironmentName = "", ""
+			}
+			d.CreatedAt = at(50)
+			p.Targets, p.Deployments = append(p.Targets, t), append(p.Deployments, d)
+		}
+		if _, err := x.s.WriteService(x.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		lease := func() string {
+			job, ok, err := x.s.LeaseJob(x.ctx, store.LeaseJobParams{Owner: "w", Until: at(1_000_000), Now: at(900_000),
+				Kinds: []store.JobKind{store.JobDeployment}})
+			if err != nil || !ok {
+				return ""
+			}
+			return job.ID
+		}
+		got := []string{lease(), lease(), lease()}
+		if got[0] == "" || got[1] == "" || got[2] != "" || got[0] == p.Deployments[0].ID || got[1] == p.Deployments[0].ID {
+			t.Fatalf("leased %v: want both instances' deployments and not the pipeline's (%s)", got, p.Deployments[0].ID)
+		}
+		for _, d := range p.Deployments[1:] {
+			if _, err := x.s.CompleteDeployment(x.ctx, store.CompleteParams{Region: regionA, ID: d.ID, LeaseOwner: "w",
+				Outcome: store.OutcomeSucceeded, Now: at(60), ARN: d.TargetArn}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if id := lease(); id != p.Deployments[0].ID {
+			t.Errorf("after the instances, leased %q, want the pipeline's %s", id, p.Deployments[0].ID)
 		}
 	})
 }
