@@ -70,7 +70,7 @@ func TestBackstageTutorialJS(t *testing.T) {
 	if _, err := c.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(account, "ProtonPipelineServiceRole")}); err != nil {
 		t.Fatalf("UpdateAccountSettings: %v", err)
 	}
-	out := RunNode(t, srv, []string{"BACKSTAGE_ACCOUNT=" + account, "BACKSTAGE_ENVIRONMENT=" + backstageEnvironment}, 3, "js/backstage.test.mjs")
+	out := RunNode(t, srv, []string{"OPENPROTON_ACCOUNT=" + account, "OPENPROTON_ENVIRONMENT=" + backstageEnvironment}, 3, "js/backstage.test.mjs")
 	connLogRun(t, out)
 	got, err := c.GetService(ctx, &proton.GetServiceInput{Name: aws.String("nginx-website")})
 	if err != nil {

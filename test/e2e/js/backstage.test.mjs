@@ -9,10 +9,10 @@
 // template versions from the pipeline. A script of the scaffolder waits
 // with waitUntilServiceCreated.
 //
-// The Go test TestServicesBackstageJS starts the server, registers AWS's
+// The Go test TestBackstageTutorialJS starts the server, registers AWS's
 // sample templates fargate-env and load-balanced-fargate-svc (the template
-// of the plugins' tutorial), deploys the environment BACKSTAGE_ENVIRONMENT
-// in account BACKSTAGE_ACCOUNT, sets the account's pipeline role and runs,
+// of the plugins' tutorial), deploys the environment OPENPROTON_ENVIRONMENT
+// in account OPENPROTON_ACCOUNT, sets the account's pipeline role and runs,
 // from test/e2e:
 //
 //   node --test js/backstage.test.mjs
@@ -29,8 +29,8 @@ import {
 import { required } from './env.mjs';
 
 const endpoint = required('OPENPROTON_ENDPOINT');
-const account = required('BACKSTAGE_ACCOUNT');
-const environment = required('BACKSTAGE_ENVIRONMENT');
+const account = required('OPENPROTON_ACCOUNT');
+const environment = required('OPENPROTON_ENVIRONMENT');
 const region = 'us-east-1';
 
 const client = new ProtonClient({

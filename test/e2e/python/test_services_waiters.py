@@ -26,6 +26,8 @@ import templhelp as th  # noqa: E402
 from bundlehelp import CFN_MANIFEST, tar_gz, write_dir  # noqa: E402
 
 BUCKET = "openproton-test-services"
+# The bundles are written where the server reads them.
+h.required_env("OPENPROTON_BUNDLE_DIR")
 
 # The instance file of `broken`: YAML only until it is rendered.
 BROKEN_CFN = """Resources: {}
