@@ -1,11 +1,12 @@
 """The model's service waiters, through boto3 and through the AWS CLI
 (`aws proton wait ...`): ServiceCreated, ServiceInstanceDeployed,
 ServicePipelineDeployed, ServiceUpdated and ServiceDeleted end on their
-success states, and the first three stop on their failure states.
+success states, and all but ServiceDeleted stop on their failure states.
 
 Each test works in an account of its own: an environment template and an
-environment deployed from it, a service template whose files render
-(`web`) and one whose instance file does not render to YAML (`broken`).
+environment deployed from it, a service template whose files render but
+for an instance named `bad` (`web`), and one whose instance file does not
+render to YAML (`broken`).
 
 Run from test/e2e, against a server started with --bundle-dir
 OPENPROTON_BUNDLE_DIR (test/e2e/services_clients_test.go):
@@ -36,11 +37,18 @@ Outputs:
     Value: {{ service.name }}: {{ service_instance.name }}
 """
 
+# The instance file of `web`: it renders for every instance but one named
+# `bad`.
+WEB_CFN = th.SVC_CFN + """{% if service_instance.name == "bad" %}Outputs:
+  Broken:
+    Value: {{ service.name }}: {{ service_instance.name }}
+{% endif %}"""
+
 # Fast polling for boto3's waiters; the CLI's keep the model's delays.
 FAST = {"Delay": 0.2, "MaxAttempts": 300}
 
 
-def service_bundle(instance_cfn=th.SVC_CFN):
+def service_bundle(instance_cfn):
     """The service template bundle of the template tests, with a pipeline
     and instance_cfn as its instance file."""
     return tar_gz({"schema/schema.yaml": th.SVC_SCHEMA % ('  pipeline_input_type: "PipeInput"\n', th.PIPELINE_TYPE),
@@ -52,13 +60,13 @@ def service_bundle(instance_cfn=th.SVC_CFN):
 
 def world():
     """A fresh account with environment `dev` and the published service
-    templates `web` and `broken`; returns the account."""
+    templates `web` and `broken` (version 1.0 each); returns the account."""
     acct = h.fresh_account()
     c = h.client(acct)
     env_tpl = eh.template(acct)
     c.create_environment(name="dev", templateName=env_tpl, templateMajorVersion="1", spec=eh.spec(),
                          protonServiceRoleArn=h.role_arn(acct))
-    for name, data in (("web", service_bundle()), ("broken", service_bundle(BROKEN_CFN))):
+    for name, data in (("web", service_bundle(WEB_CFN)), ("broken", service_bundle(BROKEN_CFN))):
         c.create_service_template(name=name)
         source = write_dir(data, BUCKET, "%s/%s.tar.gz" % (acct, name))
         c.create_service_template_version(templateName=name, source=source,
@@ -75,6 +83,9 @@ def spec(*instances):
         lines += ["  - name: %s" % name, "    environment: dev", "    spec:", "      port: 8080"]
     return "\n".join(lines) + "\n"
 
+
+# The failure states of the ServiceUpdated waiter.
+UPDATE_FAILED = ("UPDATE_FAILED_CLEANUP_COMPLETE", "UPDATE_FAILED_CLEANUP_FAILED", "UPDATE_FAILED", "UPDATE_COMPLETE_CLEANUP_FAILED")
 
 REPO = {"repositoryConnectionArn": "arn:aws:codestar-connections:us-east-1:111111111111:connection/4f1c2a5e-9d1b-4b63-a0a4-5c1f2e6d7b80",
         "repositoryId": "my-org/payments", "branchName": "main"}
@@ -134,6 +145,15 @@ class Boto3Waiters(unittest.TestCase):
         c.delete_service(name="broken")
         c.get_waiter("service_deleted").wait(name="broken", WaiterConfig=FAST)
 
+        # An instance that fails to deploy: UpdateService fails.
+        c.create_service(name="payments", templateName="web", templateMajorVersion="1", spec=spec("a"), **REPO)
+        c.get_waiter("service_created").wait(name="payments", WaiterConfig=FAST)
+        c.update_service(name="payments", spec=spec("a", "bad"))
+        with self.assertRaises(WaiterError) as cm:
+            c.get_waiter("service_updated").wait(name="payments", WaiterConfig=FAST)
+        self.assertIn("terminal failure state", str(cm.exception))
+        self.assertIn(c.get_service(name="payments")["service"]["status"], UPDATE_FAILED)
+
 
 class CLIWaiters(unittest.TestCase):
     """`aws proton wait` keeps the model's delays (5 s, 10 s for the
@@ -185,6 +205,17 @@ class CLIWaiters(unittest.TestCase):
         h.aws(acct, "delete-service", "--name", "broken")
         rc, err = self.wait(acct, "service-deleted", "--name", "broken")
         self.assertEqual((rc, err), (0, ""))
+
+        h.aws(acct, "create-service", "--name", "payments", "--template-name", "web", "--template-major-version", "1",
+              "--spec", spec("a"), "--repository-connection-arn", REPO["repositoryConnectionArn"],
+              "--repository-id", REPO["repositoryId"], "--branch-name", REPO["branchName"])
+        rc, err = self.wait(acct, "service-created", "--name", "payments")
+        self.assertEqual((rc, err), (0, ""))
+        h.aws(acct, "update-service", "--name", "payments", "--spec", spec("a", "bad"))
+        rc, err = self.wait(acct, "service-updated", "--name", "payments")
+        self.assertEqual(rc, 255, err)
+        self.assertIn("Waiter ServiceUpdated failed: Waiter encountered a terminal failure state", err)
+        self.assertIn(h.client(acct).get_service(name="payments")["service"]["status"], UPDATE_FAILED)
 
 
 if __name__ == "__main__":
