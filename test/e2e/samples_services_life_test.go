@@ -175,36 +175,35 @@ func (d samplesServices) spec(tpl awssamples.Template) (string, error) {
 	return spec, nil
 }
 
-// instances lists the instance names of a spec.
+// sampleInstanceName is an instance's name in a sample spec.
+var sampleInstanceName = regexp.MustCompile(`(?m)^\s*- name:\s*"?([A-Za-z0-9-_]+)"?\s*$`)
+
+// sampleInstances lists the instance names of a spec.
 func sampleInstances(spec string) []string {
 	var out []string
-	for _, m := range regexp.MustCompile(`(?m)^\s*- name:\s*"?([A-Za-z0-9-_]+)"?\s*$`).FindAllStringSubmatch(spec, -1) {
+	for _, m := range sampleInstanceName.FindAllStringSubmatch(spec, -1) {
 		out = append(out, m[1])
 	}
 	return out
 }
 
-// waiters are short for the test: the model's matchers with a short delay.
-func samplesWaiterDelay[O any](set func(o O, min, max time.Duration)) func(O) {
-	return func(o O) { set(o, 100*time.Millisecond, time.Second) }
-}
-
+// The model's waiters, polling every 100 ms to 1 s rather than every 5 s.
 var (
-	waitCreated = samplesWaiterDelay(func(o *proton.ServiceCreatedWaiterOptions, min, max time.Duration) {
-		o.MinDelay, o.MaxDelay = min, max
-	})
-	waitUpdated = samplesWaiterDelay(func(o *proton.ServiceUpdatedWaiterOptions, min, max time.Duration) {
-		o.MinDelay, o.MaxDelay = min, max
-	})
-	waitDeleted = samplesWaiterDelay(func(o *proton.ServiceDeletedWaiterOptions, min, max time.Duration) {
-		o.MinDelay, o.MaxDelay = min, max
-	})
-	waitInstance = samplesWaiterDelay(func(o *proton.ServiceInstanceDeployedWaiterOptions, min, max time.Duration) {
-		o.MinDelay, o.MaxDelay = min, max
-	})
-	waitPipeline = samplesWaiterDelay(func(o *proton.ServicePipelineDeployedWaiterOptions, min, max time.Duration) {
-		o.MinDelay, o.MaxDelay = min, max
-	})
+	samplesWaitCreated = func(o *proton.ServiceCreatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}
+	samplesWaitUpdated = func(o *proton.ServiceUpdatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}
+	samplesWaitDeleted = func(o *proton.ServiceDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}
+	samplesWaitInstance = func(o *proton.ServiceInstanceDeployedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}
+	samplesWaitPipeline = func(o *proton.ServicePipelineDeployedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	}
 )
 
 // create creates the sample service of tpl and waits, with the model's
@@ -228,7 +227,7 @@ func (d samplesServices) create(ctx context.Context, tpl awssamples.Template) er
 	}
 	d.created.Store(tpl.Name, true)
 	name := aws.String(tpl.Name)
-	if err := proton.NewServiceCreatedWaiter(d.c, waitCreated).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
+	if err := proton.NewServiceCreatedWaiter(d.c, samplesWaitCreated).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
 		return d.why("ServiceCreated", tpl, err)
 	}
 	instances := sampleInstances(spec)
@@ -237,7 +236,7 @@ func (d samplesServices) create(ctx context.Context, tpl awssamples.Template) er
 	}
 	outputs := 0
 	for _, inst := range instances {
-		if err := proton.NewServiceInstanceDeployedWaiter(d.c, waitInstance).Wait(ctx,
+		if err := proton.NewServiceInstanceDeployedWaiter(d.c, samplesWaitInstance).Wait(ctx,
 			&proton.GetServiceInstanceInput{ServiceName: name, Name: aws.String(inst)}, samplesWait); err != nil {
 			return d.why("ServiceInstanceDeployed "+inst, tpl, err)
 		}
@@ -254,7 +253,7 @@ func (d samplesServices) create(ctx context.Context, tpl awssamples.Template) er
 		outputs += n
 	}
 	if tpl.HasPipeline() {
-		if err := proton.NewServicePipelineDeployedWaiter(d.c, waitPipeline).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
+		if err := proton.NewServicePipelineDeployedWaiter(d.c, samplesWaitPipeline).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
 			return d.why("ServicePipelineDeployed", tpl, err)
 		}
 		n, err := d.checkOutputs(ctx, tpl, "pipeline_infrastructure/cloudformation.yaml", func(ctx context.Context) ([]types.Output, error) {
@@ -411,7 +410,7 @@ func (d samplesServices) minorVersion(ctx context.Context, bundles string, tpl a
 	if up.ServiceInstance.DeploymentStatus != types.DeploymentStatusInProgress {
 		t.Errorf("UpdateServiceInstance answered %s, want IN_PROGRESS", up.ServiceInstance.DeploymentStatus)
 	}
-	if err := proton.NewServiceInstanceDeployedWaiter(d.c, waitInstance).Wait(ctx, &proton.GetServiceInstanceInput{ServiceName: name, Name: inst}, samplesWait); err != nil {
+	if err := proton.NewServiceInstanceDeployedWaiter(d.c, samplesWaitInstance).Wait(ctx, &proton.GetServiceInstanceInput{ServiceName: name, Name: inst}, samplesWait); err != nil {
 		t.Fatalf("ServiceInstanceDeployed after the update to 1.1: %v", d.why("ServiceInstanceDeployed", tpl, err))
 	}
 	after, err := d.c.GetServiceInstance(ctx, &proton.GetServiceInstanceInput{ServiceName: name, Name: inst})
@@ -511,20 +510,20 @@ func (d samplesServices) addAndRemove(ctx context.Context, tpl awssamples.Templa
 		if up.Service.Status != types.ServiceStatusUpdateInProgress {
 			t.Errorf("UpdateService that %s answered %s, want UPDATE_IN_PROGRESS", what, up.Service.Status)
 		}
-		if err := proton.NewServiceUpdatedWaiter(d.c, waitUpdated).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
+		if err := proton.NewServiceUpdatedWaiter(d.c, samplesWaitUpdated).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
 			t.Fatalf("ServiceUpdated after UpdateService that %s: %v", what, d.why("ServiceUpdated", tpl, err))
 		}
 	}
 	update(bigger, "adds an instance")
 	canary := &proton.GetServiceInstanceInput{ServiceName: name, Name: aws.String("canary")}
-	if err := proton.NewServiceInstanceDeployedWaiter(d.c, waitInstance).Wait(ctx, canary, samplesWait); err != nil {
+	if err := proton.NewServiceInstanceDeployedWaiter(d.c, samplesWaitInstance).Wait(ctx, canary, samplesWait); err != nil {
 		t.Fatalf("ServiceInstanceDeployed of the added instance: %v", err)
 	}
 	if got, want := d.instanceNames(ctx, name), strings.Join(slices.Sorted(slices.Values([]string{first, "canary"})), ","); got != want {
 		t.Errorf("after the add the service has instances %s", got)
 	}
 	update(spec, "removes it")
-	if _, err := d.c.GetServiceInstance(ctx, canary); !isNotFound(err) {
+	if _, err := d.c.GetServiceInstance(ctx, canary); !samplesNotFound(err) {
 		t.Errorf("GetServiceInstance of the removed instance: %v, want ResourceNotFoundException", err)
 	}
 	if got := d.instanceNames(ctx, name); got != first {
@@ -550,7 +549,7 @@ func (d samplesServices) instanceNames(ctx context.Context, service *string) str
 	return strings.Join(out, ",")
 }
 
-func isNotFound(err error) bool {
+func samplesNotFound(err error) bool {
 	var nf *types.ResourceNotFoundException
 	return errors.As(err, &nf)
 }
@@ -568,7 +567,7 @@ func (d samplesServices) delete(ctx context.Context, tpl awssamples.Template) er
 	if out.Service == nil || out.Service.Status != types.ServiceStatusDeleteInProgress {
 		return fmt.Errorf("DeleteService answered %+v, want DELETE_IN_PROGRESS", out.Service)
 	}
-	if err := proton.NewServiceDeletedWaiter(d.c, waitDeleted).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
+	if err := proton.NewServiceDeletedWaiter(d.c, samplesWaitDeleted).Wait(ctx, &proton.GetServiceInput{Name: name}, samplesWait); err != nil {
 		return d.why("ServiceDeleted", tpl, err)
 	}
 	return nil
@@ -584,7 +583,7 @@ func (d samplesServices) deleteEnvironment(ctx context.Context, tpl awssamples.T
 	for {
 		got, err := d.c.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: name})
 		switch {
-		case isNotFound(err):
+		case samplesNotFound(err):
 			return nil
 		case err != nil:
 			return err
