@@ -174,6 +174,19 @@ func (s *Service) GetServiceInstance(ctx context.Context, in *api.GetServiceInst
 	return &api.GetServiceInstanceOutput{ServiceInstance: t}, nil
 }
 
+// CreateServiceInstance adds an instance to a service.
+func (s *Service) CreateServiceInstance(ctx context.Context, in *api.CreateServiceInstanceInput) (*api.CreateServiceInstanceOutput, error) {
+	t, err := target(ctx, instanceOf, func(caller auth.Caller) (store.ServiceTarget, error) {
+		return s.Services.CreateInstance(ctx, caller, services.CreateInstanceInput{Name: str(in.Name), ServiceName: str(in.ServiceName),
+			Spec: str(in.Spec), TemplateMajorVersion: str(in.TemplateMajorVersion), TemplateMinorVersion: str(in.TemplateMinorVersion),
+			ClientToken: str(in.ClientToken), Tags: tagsIn(in.Tags)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreateServiceInstanceOutput{ServiceInstance: t}, nil
+}
+
 // deployInput is the domain form of an instance or pipeline update.
 func deployInput(typ, spec, major, minor, token *string) services.DeployInput {
 	return services.DeployInput{DeploymentType: str(typ), Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, ClientToken: str(token)}

@@ -133,7 +133,10 @@ type WriteServiceParams struct {
 	Environments []EnvironmentLink
 	Tags         []Tag  // on create, under ARN
 	ARN          string // the service's ARN
-	Quota        int    // on create: most services of the account in the region
+	// TargetTags are written under TargetARN (a new instance's).
+	TargetTags []Tag
+	TargetARN  string
+	Quota      int // on create: most services of the account in the region
 	// MaxInstances is the most instances the service may have (all of them,
 	// those being deleted or whose delete failed included).
 	MaxInstances int
@@ -190,8 +193,8 @@ var (
 // instance's.
 type Services interface {
 	// WriteService writes p in one transaction: the service row, its
-	// targets, the deployments (with their jobs when queued) and, on
-	// create, its tags. Checks: on create, a service of that name exists →
+	// targets, the deployments (with their jobs when queued), on create
+	// its tags, and p.TargetTags. Checks: on create, a service of that name exists →
 	// ErrAlreadyExists with it, the account has p.Quota or more services →
 	// ErrQuotaExceeded; else ErrNotFound, or ErrConditionFailed with the
 	// service as it is when its version or a target's is not the expected

@@ -36,6 +36,8 @@ func TestClientSuitesRequireTheirSettings(t *testing.T) {
 			[]string{"node", "--test", "js/connections.test.mjs"}},
 		{"JS protocol suite without an auth mode", []string{endpoint}, "PROTO_AUTH",
 			[]string{"node", "--test", "js/protocol.test.mjs"}},
+		{"JS services suite without its account", []string{endpoint}, "OPENPROTON_ACCOUNT",
+			[]string{"node", "--test", "js/services.test.mjs"}},
 		{"services waiters without a bundle directory", []string{endpoint}, "OPENPROTON_BUNDLE_DIR",
 			[]string{"python3", "-m", "unittest", "-v", "python.test_services_waiters"}},
 		{"Backstage tutorial suite without its account", []string{endpoint}, "OPENPROTON_ACCOUNT",

@@ -59,6 +59,8 @@ type crashOp struct {
 	envCreate   *proton.CreateEnvironmentInput
 	spec        string // env-update
 	dep         *crashDeployment
+	svc         *crashService // svc- writes (crash_services_test.go)
+	svcCreate   *proton.CreateServiceInput
 }
 
 func (o *crashOp) String() string {
@@ -69,6 +71,10 @@ func (o *crashOp) String() string {
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.tplCreate.Name), o.tags)
 	case o.kind == "version-create":
 		return fmt.Sprintf("%s of %s (token %s)", o.kind, o.tpl.name, aws.ToString(o.verCreate.ClientToken))
+	case o.kind == "svc-create":
+		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.svcCreate.Name), o.tags)
+	case o.svc != nil:
+		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.svc.name, o.tags, o.description)
 	case o.kind == "env-create":
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.envCreate.Name), o.tags)
 	case o.dep != nil:
@@ -97,6 +103,8 @@ type crashWorker struct {
 	deleted   []*crashConn // acknowledged or verified deletes
 	templates []*crashTemplate
 	envs      []*crashEnv
+	svcs      crashServices // the services account's ledger (crash_services_test.go)
+	client    func(account string) *proton.Client
 	doubt     *crashOp       // the call the last kill cut off, if any
 	acks      map[string]int // acknowledged writes by kind
 	lost      map[string]int // acknowledged writes the server lost, by family
@@ -113,7 +121,7 @@ func newCrashWorker(n int, seed uint64, env, mgmt string, httpClient *http.Clien
 			HTTPClient:   httpClient,
 		})
 	}
-	return &crashWorker{
+	return &crashWorker{client: client,
 		n: n, env: env, mgmt: mgmt, ce: client(env), cm: client(mgmt),
 		rng:  rand.New(rand.NewPCG(seed, uint64(n))),
 		acks: map[string]int{}, lost: map[string]int{},
@@ -123,11 +131,21 @@ func newCrashWorker(n int, seed uint64, env, mgmt string, httpClient *http.Clien
 // run sends writes until stop is set or a call goes unanswered.
 func (w *crashWorker) run(t *testing.T, stop *atomic.Bool) {
 	for !stop.Load() && w.doubt == nil {
-		// Half the writes are connections', half the platform families'.
+		// A third of the writes are connections', a third the platform
+		// families', a third services'.
 		op := (*crashOp)(nil)
-		if w.rng.IntN(2) == 0 {
+		switch w.rng.IntN(3) {
+		case 0:
 			op = w.next()
-		} else {
+		case 2:
+			var answered bool
+			if op, answered = w.nextService(t); !answered {
+				return
+			}
+			if op == nil {
+				continue
+			}
+		default:
 			var answered bool
 			if op, answered = w.nextPlatform(t); !answered {
 				return // a read got no answer: nothing is in doubt
@@ -194,6 +212,9 @@ func (w *crashWorker) randomTags(n int) map[string]string {
 // send makes one call and applies an acknowledged answer to the ledger. It
 // returns false when the call got no answer (the server died under it).
 func (w *crashWorker) send(t *testing.T, op *crashOp) bool {
+	if crashFamily(op.kind) == famServices {
+		return w.sendService(t, op)
+	}
 	if crashFamily(op.kind) != famConnections {
 		return w.sendPlatform(t, op)
 	}

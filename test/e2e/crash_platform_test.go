@@ -38,6 +38,7 @@ const (
 	famConnections  = "connections"
 	famTemplates    = "templates"    // templates and template versions
 	famEnvironments = "environments" // environments and their deployments
+	famServices     = "services"     // services (and, through them, their instances and pipelines)
 )
 
 // crashFamilies are the families whose writes make the crash load, as the

@@ -23,7 +23,7 @@ func (w *crashWorker) verifyPlatform(t *testing.T, st *crashStats) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	op := w.doubt
-	if op != nil && crashFamily(op.kind) == famConnections {
+	if op != nil && (crashFamily(op.kind) == famConnections || crashFamily(op.kind) == famServices) {
 		op = nil
 	}
 	doubt := func(kind string) *crashOp {
@@ -32,13 +32,7 @@ func (w *crashWorker) verifyPlatform(t *testing.T, st *crashStats) {
 		}
 		return nil
 	}
-	settle := func(committed bool) {
-		if committed {
-			st.doubtCommitted++
-		} else {
-			st.doubtUncommitted++
-		}
-	}
+	settle := st.settled
 
 	// Templates: exactly the ledger's, as acknowledged.
 	listed := crashListTemplates(ctx, t, w.cm)
@@ -377,7 +371,13 @@ func (w *crashWorker) envGone(ctx context.Context, t *testing.T, e *crashEnv) {
 // would have left, and returns what it found.
 func (w *crashWorker) checkTags(ctx context.Context, t *testing.T, family, arn string, want map[string]string, d *crashOp, mine func(*crashOp) bool, st *crashStats) map[string]string {
 	t.Helper()
-	got, err := crashTags(ctx, w.cm, arn)
+	return w.checkTagsOf(ctx, t, w.cm, family, arn, want, d, mine, st)
+}
+
+// checkTagsOf is checkTags as cl's account.
+func (w *crashWorker) checkTagsOf(ctx context.Context, t *testing.T, cl *proton.Client, family, arn string, want map[string]string, d *crashOp, mine func(*crashOp) bool, st *crashStats) map[string]string {
+	t.Helper()
+	got, err := crashTags(ctx, cl, arn)
 	if err != nil {
 		t.Fatalf("worker %d: tags of %s: %v", w.n, arn, err)
 	}
@@ -440,11 +440,7 @@ func crashListEnvs(ctx context.Context, t *testing.T, cl *proton.Client) map[str
 // be taken over by the restarted server. It returns how many it waited for.
 func (w *crashWorker) settlePlatform(t *testing.T, within time.Duration) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within+30*time.Second)
-	defer cancel()
-	deadline := time.Now().Add(within)
-	waited := map[string]bool{}
-	for {
+	return w.settle(t, within, func(ctx context.Context) []string {
 		pending := []string{}
 		for _, tp := range w.templates {
 			for _, v := range tp.versions {
@@ -474,14 +470,28 @@ func (w *crashWorker) settlePlatform(t *testing.T, within time.Duration) int {
 				t.Errorf("worker %d: environment %s ended %s: %s", w.n, e.name, out.Environment.DeploymentStatus, aws.ToString(out.Environment.DeploymentStatusMessage))
 			}
 		}
-		for _, p := range pending {
+		return pending
+	})
+}
+
+// settle polls what is in flight (pending names it) until nothing is, for
+// at most within, and returns how many things it waited for.
+func (w *crashWorker) settle(t *testing.T, within time.Duration, pending func(ctx context.Context) []string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within+30*time.Second)
+	defer cancel()
+	deadline := time.Now().Add(within)
+	waited := map[string]bool{}
+	for {
+		now := pending(ctx)
+		for _, p := range now {
 			waited[p] = true
 		}
-		if len(pending) == 0 {
+		if len(now) == 0 {
 			return len(waited)
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("worker %d: still in flight %s after the last restart: %v", w.n, within, pending)
+			t.Errorf("worker %d: still in flight %s after the last restart: %v", w.n, within, now)
 			return len(waited)
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -23,7 +23,8 @@ import (
 // tags and deletes, and version creates (with client tokens), publishes,
 // updates and deletes; of environments, creates, updates and deletes (each
 // a deployment, carried out by the server's workers), tags and deletes of
-// old deployments. After every restart the client's ledger of acknowledged
+// old deployments; of services, creates (an instance and a pipeline each,
+// deployed by the workers), updates, tags and deletes. After every restart the client's ledger of acknowledged
 // writes is checked against the server (crashWorker.verify and
 // verifyPlatform) and the store is checked for tags of missing resources;
 // after the last, every deployment and registration a kill interrupted must
@@ -52,6 +53,7 @@ func crashRun(t *testing.T, st relStore) {
 	args, spec := st.fresh(t)
 	bundles := t.TempDir()
 	bundletest.WriteObject(t, bundles, crashBucket, crashBundleKey, bundletest.EnvBundle(t))
+	bundletest.WriteObject(t, bundles, crashBucket, crashSvcBundleKey, bundletest.ServiceBundle(t))
 	// Short leases, so that the restarted server takes over at once what
 	// the killed one held; attempts enough that no deployment is given up.
 	srv := StartServer(t, append(args, "--quota-environment-account-connections", "1000", "--bundle-dir", bundles,
@@ -66,6 +68,8 @@ func crashRun(t *testing.T, st relStore) {
 	ws := make([]*crashWorker, workers)
 	for i := range ws {
 		ws[i] = newCrashWorker(i, seed, connAccount(), connAccount(), httpClient, srv.URL)
+		account := connAccount()
+		ws[i].setupServices(t, ws[i].client(account), account)
 	}
 	defer func() {
 		if t.Failed() {
@@ -95,6 +99,7 @@ func crashRun(t *testing.T, st relStore) {
 		srv.Restart(t)
 		for _, w := range ws {
 			w.verifyPlatform(t, &stats)
+			w.verifyServices(t, &stats)
 			w.verify(t, &stats)
 		}
 		if orphans := storeOrphanTags(t, db); len(orphans) > 0 {
@@ -111,6 +116,7 @@ func crashRun(t *testing.T, st relStore) {
 	inFlight := 0
 	for _, w := range ws {
 		inFlight += w.settlePlatform(t, time.Minute)
+		inFlight += w.settleServices(t, time.Minute)
 	}
 	crashCommand := fmt.Sprintf("OPENPROTON_CRASH_KILLS=%d OPENPROTON_CRASH_WORKERS=%d scripts/reliability crash", kills, workers)
 	acked := map[string]int{}
@@ -157,7 +163,7 @@ func crashRun(t *testing.T, st relStore) {
 	relFigure(t, "acknowledged writes lost", lost, crashCommand)
 	relFigure(t, "acknowledged writes "+names, perFamily(byFamily), crashCommand)
 	relFigure(t, "acknowledged writes lost "+names, perFamily(lostByFamily), crashCommand)
-	relFigure(t, "template, version, environment and deployment states checked after restarts", stats.platformChecked, crashCommand)
+	relFigure(t, "template, version, environment, deployment and service states checked after restarts", stats.platformChecked, crashCommand)
 	relFigure(t, "deployments and registrations in flight after the last kill, all ended", inFlight, crashCommand)
 	relFigure(t, "connection states checked after restarts", stats.verified, crashCommand)
 	relFigure(t, "deletes checked after restarts", stats.deletesChecked, crashCommand)

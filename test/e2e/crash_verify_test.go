@@ -22,6 +22,15 @@ type crashStats struct {
 	doubtUncommitted int // writes cut off by a kill that had not
 }
 
+// settled counts a write in doubt found committed, or not.
+func (st *crashStats) settled(committed bool) {
+	if committed {
+		st.doubtCommitted++
+	} else {
+		st.doubtUncommitted++
+	}
+}
+
 // crashWant is one state the server may show for a connection: the
 // acknowledged one, or the one a write in doubt would have left.
 type crashWant struct {

@@ -30,7 +30,7 @@ var e2eFamilies = []e2eFamily{
 	// environment's ledger, and counts them with it.
 	{name: "environments", rows: isoEnvRows, races: raceEnvironments,
 		crash: []string{"env-create", "env-update", "env-tag", "env-delete", "deployment-delete"}},
-	{name: "services", rows: isoSvcRows, races: raceServices},
+	{name: "services", rows: isoSvcRows, races: raceServices, crash: []string{"svc-create", "svc-update", "svc-tag", "svc-delete"}},
 	{name: "deployments", rows: isoDeploymentRows},
 	{name: "account", rows: isoAccountRows},
 	// The tagging operations have rows on each taggable resource type, in
@@ -103,7 +103,7 @@ func TestFamilyDeclarations(t *testing.T) {
 			kinds[k] = f.name
 		}
 	}
-	for _, f := range []string{famConnections, famTemplates, famEnvironments} {
+	for _, f := range []string{famConnections, famTemplates, famEnvironments, famServices} {
 		if !slices.Contains(crashFamilies(), f) {
 			t.Errorf("the crash ledger counts writes of family %s, which declares none", f)
 		}

@@ -141,15 +141,21 @@ func isoSvcSnapshot(ctx context.Context, srv *Server, fx *isoFixture) (string, e
 	if err != nil {
 		return "", err
 	}
-	deps, err := m.ListDeployments(ctx, &proton.ListDeploymentsInput{})
-	if err != nil {
-		return "", err
+	// The services' deployments only: the world's environments have
+	// theirs in the environment family's snapshot.
+	var deps []types.DeploymentSummary
+	for _, name := range []string{isoSvcName, isoBusyName} {
+		out, err := m.ListDeployments(ctx, &proton.ListDeploymentsInput{ServiceName: aws.String(name)})
+		if err != nil {
+			return "", err
+		}
+		deps = append(deps, out.Deployments...)
 	}
 	outs, err := m.ListServiceInstanceOutputs(ctx, &proton.ListServiceInstanceOutputsInput{ServiceName: aws.String(isoSvcName), ServiceInstanceName: aws.String(isoSvcInst)})
 	if err != nil {
 		return "", err
 	}
-	parts = append(parts, isoJSON(insts.ServiceInstances), isoJSON(deps.Deployments), isoJSON(outs.Outputs))
+	parts = append(parts, isoJSON(insts.ServiceInstances), isoJSON(deps), isoJSON(outs.Outputs))
 	for _, a := range []string{fx.world.service, fx.world.instance} {
 		tags, err := isoTags(ctx, m, a)
 		if err != nil {
@@ -224,6 +230,11 @@ func isoSvcRows() []isoRow {
 			}
 			return arns(out.Service.Arn), nil
 		})},
+		{op: "CreateServiceInstance", family: f, mutates: true, want: std, call: call(isoSvcName, nil, func(ctx context.Context, cl *proton.Client, n string) ([]string, error) {
+			_, err := cl.CreateServiceInstance(ctx, &proton.CreateServiceInstanceInput{ServiceName: &n, Name: aws.String("inst2"), ClientToken: aws.String("iso"),
+				Spec: aws.String(isoSvcSpec + "  - name: inst2\n    environment: iso\n"), Tags: isoTeamTag()})
+			return nil, err
+		})},
 		{op: "GetServiceInstance", family: f, want: std, call: call(isoSvcName, inst, func(ctx context.Context, cl *proton.Client, n string) ([]string, error) {
 			out, err := cl.GetServiceInstance(ctx, &proton.GetServiceInstanceInput{ServiceName: &n, Name: aws.String(isoSvcInst)})
 			if err != nil {
@@ -283,6 +294,17 @@ func isoSvcRows() []isoRow {
 			return nil, err
 		})},
 	}
+	// A notification on the self-managed instance's update in progress:
+	// the service's account alone may report on it.
+	rows = append(rows, isoRow{op: "NotifyResourceDeploymentStatusChange", on: "service instance", family: f, mutates: true, want: std,
+		call: isoCall(nil, func(ctx context.Context, cl *proton.Client, fx *isoFixture, ghost string) ([]string, []string, error) {
+			a := strings.Replace(fx.world.service, "/"+isoSvcName, "/"+isoBusyName, 1) + "/service-instance/" + isoBusyInst
+			a = isoGhostArn(a, isoBusyName, ghost)
+			_, err := cl.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{
+				ResourceArn: &a, Outputs: []types.Output{{Key: aws.String("notified"), ValueString: aws.String("yes")}},
+			})
+			return nil, []string{a}, err
+		})})
 	rows = append(rows, isoTagRows(f, "service", services.ResourceType, func(fx *isoFixture, ghost string) string {
 		return isoGhostArn(fx.world.service, isoSvcName, ghost)
 	}, isoOK, isoHidden)...)

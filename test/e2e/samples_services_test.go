@@ -23,22 +23,36 @@ var sampleEnvironmentLine = regexp.MustCompile(`(?m)^(\s*environment:\s*)["']?[A
 // (environments are named as their templates), and waits until the
 // service is ACTIVE and its pipeline, if any, SUCCEEDED.
 func (s sampleDeployer) createService(ctx context.Context, tpl awssamples.Template) error {
-	if tpl.Spec == "" {
-		return errors.New("the repository gives no sample spec")
-	}
 	if len(tpl.Compatible) == 0 {
 		return errors.New("the sample names no compatible environment template")
 	}
 	env := tpl.Compatible[0].Name
 	spec := sampleEnvironmentLine.ReplaceAllString(tpl.Spec, "${1}"+env)
+	if tpl.Spec == "" {
+		// The repository gives none: an instance with the schema's
+		// defaults.
+		spec = "proton: ServiceSpec\ninstances:\n  - name: sample\n    environment: " + env + "\n"
+		if tpl.HasPipeline() {
+			spec += "pipeline: {}\n"
+		}
+		tpl.SpecPath = "the schema's defaults (the repository gives no sample spec)"
+	}
 	in := &proton.CreateServiceInput{Name: aws.String(tpl.Name), TemplateName: aws.String(tpl.Name), TemplateMajorVersion: aws.String("1"),
 		Spec: aws.String(spec)}
 	if tpl.HasPipeline() {
 		in.RepositoryConnectionArn = aws.String("arn:aws:codestar-connections:us-east-1:" + s.account + ":connection/samples")
 		in.RepositoryId, in.BranchName = aws.String("my-org/"+tpl.Name), aws.String("main")
 	}
-	if _, err := s.c.CreateService(ctx, in); err != nil {
+	created, err := s.c.CreateService(ctx, in)
+	if err != nil {
 		return fmt.Errorf("CreateService with %s (instances in %s): %w", tpl.SpecPath, env, err)
+	}
+	if s.repo == awssamples.Terraform {
+		// Self-managed: the automation reports each instance and the
+		// pipeline done.
+		if err := s.notifyService(ctx, created.Service); err != nil {
+			return err
+		}
 	}
 	for {
 		got, err := s.c.GetService(ctx, &proton.GetServiceInput{Name: aws.String(tpl.Name)})
@@ -59,6 +73,29 @@ func (s sampleDeployer) createService(ctx context.Context, tpl awssamples.Templa
 			return fmt.Errorf("service still %s: %w", v.Status, err)
 		}
 	}
+}
+
+// notifyService reports every instance and the pipeline of a self-managed
+// service deployed, as the customer's automation does.
+func (s sampleDeployer) notifyService(ctx context.Context, v *types.Service) error {
+	insts, err := s.c.ListServiceInstances(ctx, &proton.ListServiceInstancesInput{ServiceName: v.Name})
+	if err != nil {
+		return err
+	}
+	var arns []*string
+	for _, i := range insts.ServiceInstances {
+		arns = append(arns, i.Arn)
+	}
+	if v.Pipeline != nil {
+		arns = append(arns, v.Pipeline.Arn)
+	}
+	for _, a := range arns {
+		if _, err := s.c.NotifyResourceDeploymentStatusChange(ctx, &proton.NotifyResourceDeploymentStatusChangeInput{ResourceArn: a,
+			Status: types.ResourceDeploymentStatusSucceeded}); err != nil {
+			return fmt.Errorf("NotifyResourceDeploymentStatusChange of %s: %w", aws.ToString(a), err)
+		}
+	}
+	return nil
 }
 
 // failures says why the instances and pipeline of a service failed.

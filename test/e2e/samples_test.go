@@ -68,14 +68,15 @@ func TestAWSSamplesRegisterAndDeploy(t *testing.T) {
 		wg.Go(func() { s.all(services, func(tpl awssamples.Template) error { return s.register(ctx, tpl) }) })
 		s.all(envs, func(tpl awssamples.Template) error { return s.deploy(ctx, tpl) })
 		wg.Wait()
-		if repo == awssamples.CloudFormation {
-			// Every sample service, in the environments just deployed;
-			// pipelines provision with the account's role.
-			if _, err := c.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(account, "PipelineRole")}); err != nil {
-				t.Fatal(err)
-			}
-			s.all(services, func(tpl awssamples.Template) error { return s.createService(ctx, tpl) })
+		// Every sample service, in the environments just deployed;
+		// pipelines provision with the account's role, or, self-managed,
+		// through its repository.
+		if _, err := c.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(account, "PipelineRole"),
+			PipelineProvisioningRepository: &types.RepositoryBranchInput{Provider: types.RepositoryProviderGithub,
+				Name: aws.String("my-org/pipelines"), Branch: aws.String("main")}}); err != nil {
+			t.Fatal(err)
 		}
+		s.all(services, func(tpl awssamples.Template) error { return s.createService(ctx, tpl) })
 	}
 	sort.Strings(report)
 	t.Logf("AWS's sample templates:\n  %s", strings.Join(report, "\n  "))

@@ -222,6 +222,34 @@ func TestServicesGoSDK(t *testing.T) {
 		t.Fatalf("service_instance_deployed after the update: %v", err)
 	}
 
+	// An instance outside the spec (as service sync makes one), repeated
+	// with its client token; a second one of that name is refused.
+	extra := &proton.CreateServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("x"), ClientToken: aws.String("x-1"),
+		Spec: aws.String(svcSpec("x@prod:9090")), Tags: isoTeamTag()}
+	ci, err := cl.CreateServiceInstance(ctx, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.ServiceInstance.DeploymentStatus != types.DeploymentStatusInProgress || aws.ToString(ci.ServiceInstance.TemplateMinorVersion) != "0" {
+		t.Errorf("created instance = %s on 1.%s", ci.ServiceInstance.DeploymentStatus, aws.ToString(ci.ServiceInstance.TemplateMinorVersion))
+	}
+	if again, err := cl.CreateServiceInstance(ctx, extra); err != nil || aws.ToString(again.ServiceInstance.LastAttemptedDeploymentId) != aws.ToString(ci.ServiceInstance.LastAttemptedDeploymentId) {
+		t.Errorf("repeated CreateServiceInstance: %+v, %v", again, err)
+	}
+	extra.ClientToken = aws.String("x-2")
+	_, err = cl.CreateServiceInstance(ctx, extra)
+	svcExpectCode(t, "a second instance of one name", err, "ConflictException")
+	if err := instanceWaiter.Wait(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("x")}, time.Minute); err != nil {
+		t.Fatalf("service_instance_deployed of the created instance: %v", err)
+	}
+	xouts, err := cl.ListServiceInstanceOutputs(ctx, &proton.ListServiceInstanceOutputsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("x")})
+	if err != nil || svcOutputs(t, xouts.Outputs)["Port"] != "9090" {
+		t.Errorf("outputs of the created instance: %+v, %v", xouts, err)
+	}
+	if tags, err := isoTags(ctx, cl, aws.ToString(ci.ServiceInstance.Arn)); err != nil || tags != "team=a" {
+		t.Errorf("tags of the created instance: %q, %v", tags, err)
+	}
+
 	// A pipeline update, cancelled.
 	if _, err := cl.UpdateServicePipeline(ctx, &proton.UpdateServicePipelineInput{ServiceName: aws.String("web1"),
 		DeploymentType: types.DeploymentUpdateTypeMinorVersion, Spec: aws.String(svcSpec("a@dev", "b@prod:8080"))}); err != nil {
@@ -278,6 +306,12 @@ func TestServicesGoSDK(t *testing.T) {
 		{Key: types.ListServiceInstancesFilterByEnvironmentName, Value: aws.String("dev")}}})
 	if err != nil || len(filtered.ServiceInstances) != 1 || aws.ToString(filtered.ServiceInstances[0].Name) != "c" {
 		t.Errorf("instances in dev = %+v, %v", filtered, err)
+	}
+	published, err := cl.ListServiceInstances(ctx, &proton.ListServiceInstancesInput{ServiceName: aws.String("web1"), Filters: []types.ListServiceInstancesFilter{
+		{Key: types.ListServiceInstancesFilterByDeployedTemplateVersionStatus, Value: aws.String("PUBLISHED")},
+		{Key: types.ListServiceInstancesFilterByCreatedAtAfter, Value: aws.String("2020-01-01T00:00:00Z")}}})
+	if err != nil || len(published.ServiceInstances) != 2 {
+		t.Errorf("instances on published versions, created after 2020 = %+v, %v", published, err)
 	}
 	deps, err := cl.ListDeployments(ctx, &proton.ListDeploymentsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("b")})
 	if err != nil || len(deps.Deployments) != 1 || aws.ToString(deps.Deployments[0].ServiceInstanceName) != "b" {
@@ -460,4 +494,57 @@ func TestServicesBackstageJS(t *testing.T) {
 	w := svcBuild(ctx, t, srv, "dev")
 	out := RunNode(t, srv, []string{"OPENPROTON_ACCOUNT=" + w.account, "OPENPROTON_ENVIRONMENT=dev"}, 1, "js/services.test.mjs")
 	connLogRun(t, out)
+}
+
+// TestServicesBoto3 runs python/test_services.py: every waiter of the model
+// for services, instances and pipelines through boto3 and the AWS CLI.
+func TestServicesBoto3(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	srv := StartServer(t, "--bundle-dir", bundles)
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	out := RunPython(t, srv, []string{"PYTHONDONTWRITEBYTECODE=1", "OPENPROTON_BUNDLE_DIR=" + bundles}, 2, "python.test_services.Waiters")
+	connLogRun(t, out)
+}
+
+// TestServicesPipelineWithoutRole: a pipeline of an account without
+// pipelineServiceRoleArn fails its deployment with a message that names
+// the setting, and the service ends CREATE_FAILED, which the waiter
+// service_created reports as a failure.
+func TestServicesPipelineWithoutRole(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	svcWriteBundles(t, bundles)
+	srv := connStartServer(t, "--store", "memory", "--bundle-dir", bundles, "--provisioner-delay", "100ms")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := svcBuild(ctx, t, srv, "dev")
+	if _, err := w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: aws.String("")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cl.CreateService(ctx, svcCreate("norole", svcSpec("a@dev"))); err != nil {
+		t.Fatal(err)
+	}
+	err := proton.NewServiceCreatedWaiter(w.cl, func(o *proton.ServiceCreatedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 200*time.Millisecond, 200*time.Millisecond
+	}).
+		Wait(ctx, &proton.GetServiceInput{Name: aws.String("norole")}, time.Minute)
+	if err == nil {
+		t.Fatal("service_created succeeded for a service whose pipeline cannot provision")
+	}
+	got, err := w.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String("norole")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := got.Service.Pipeline
+	if got.Service.Status != types.ServiceStatusCreateFailed || p.DeploymentStatus != types.DeploymentStatusFailed ||
+		!strings.Contains(aws.ToString(p.DeploymentStatusMessage), "pipelineServiceRoleArn") {
+		t.Errorf("service %s, pipeline %s: %q; want CREATE_FAILED, FAILED naming pipelineServiceRoleArn",
+			got.Service.Status, p.DeploymentStatus, aws.ToString(p.DeploymentStatusMessage))
+	}
+	inst, err := w.cl.GetServiceInstance(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("norole"), Name: aws.String("a")})
+	if err != nil || inst.ServiceInstance.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Errorf("the instance of a service whose pipeline failed: %+v, %v", inst, err)
+	}
 }

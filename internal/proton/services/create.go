@@ -85,7 +85,7 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 		Status: store.ServiceCreateInProgress, CreatedAt: now, LastModifiedAt: now, Fingerprint: fp, Version: 1}
 	p := store.WriteServiceParams{Create: true, Service: svc, Tags: in.Tags, ARN: ARN(svc), Quota: s.quota, MaxInstances: s.maxInstances,
 		Template: &store.VersionLink{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}}
-	if err := s.addInstances(ctx, caller, v, svc, spec.Instances, now, &p); err != nil {
+	if err := s.addInstances(ctx, caller, v, svc, in.Spec, spec.Instances, now, &p); err != nil {
 		return store.Service{}, err
 	}
 	if v.hasPipeline() {
@@ -123,8 +123,8 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 }
 
 // addInstances adds new instances of svc on version v to p, each with its
-// first deployment and its environment's link.
-func (s *Service) addInstances(ctx context.Context, caller auth.Caller, v version, svc store.Service, insts []bundle.InstanceSpec, now time.Time, p *store.WriteServiceParams) error {
+// first deployment (of spec) and its environment's link.
+func (s *Service) addInstances(ctx context.Context, caller auth.Caller, v version, svc store.Service, spec string, insts []bundle.InstanceSpec, now time.Time, p *store.WriteServiceParams) error {
 	for _, is := range insts {
 		e, mode, err := s.environmentFor(ctx, caller, v, is.Name, is.Environment)
 		if err != nil {
@@ -137,7 +137,7 @@ func (s *Service) addInstances(ctx context.Context, caller auth.Caller, v versio
 		t := store.ServiceTarget{Account: svc.Account, Region: svc.Region, ServiceName: svc.Name, Name: is.Name,
 			EnvironmentName: e.Name, Mode: mode}
 		t, d := s.deploy(t, store.ActionDeploy, store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion,
-			MinorVersion: v.MinorVersion, Spec: svc.Spec, Inputs: inputs}, now)
+			MinorVersion: v.MinorVersion, Spec: spec, Inputs: inputs}, now)
 		p.Targets, p.Deployments = append(p.Targets, t), append(p.Deployments, d)
 		p.Environments = append(p.Environments, store.EnvironmentLink{Name: e.Name, TemplateName: e.TemplateName, MajorVersion: e.MajorVersion})
 	}

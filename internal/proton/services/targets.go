@@ -32,11 +32,13 @@ type DeployInput struct {
 // UpdateInstance deploys a service instance again (§2.5), following the
 // rules of the deployment types.
 func (s *Service) UpdateInstance(ctx context.Context, caller auth.Caller, service, name string, in DeployInput) (store.ServiceTarget, error) {
-	t, err := s.loadInstance(ctx, caller, service, name)
-	if err != nil {
-		return t, err
-	}
-	return s.redeploy(ctx, caller, t, in)
+	return retrying(func() (store.ServiceTarget, error) {
+		t, err := s.loadInstance(ctx, caller, service, name)
+		if err != nil {
+			return t, err
+		}
+		return s.redeploy(ctx, caller, t, in)
+	})
 }
 
 // pipeline returns the pipeline of the caller's service.
@@ -53,11 +55,13 @@ func (s *Service) pipeline(ctx context.Context, caller auth.Caller, service stri
 
 // UpdatePipeline deploys a service's pipeline again (§2.6).
 func (s *Service) UpdatePipeline(ctx context.Context, caller auth.Caller, service string, in DeployInput) (store.ServiceTarget, error) {
-	_, t, err := s.pipeline(ctx, caller, service)
-	if err != nil {
-		return t, err
-	}
-	return s.redeploy(ctx, caller, t, in)
+	return retrying(func() (store.ServiceTarget, error) {
+		_, t, err := s.pipeline(ctx, caller, service)
+		if err != nil {
+			return t, err
+		}
+		return s.redeploy(ctx, caller, t, in)
+	})
 }
 
 // redeploy starts a deployment of the target t as in asks.
@@ -160,13 +164,19 @@ func (s *Service) inputsFor(ver version, t store.ServiceTarget, spec string) (st
 func (s *Service) reload(ctx context.Context, t store.ServiceTarget) (store.ServiceTarget, error) {
 	if !t.IsPipeline() {
 		out, err := s.store.GetServiceInstance(ctx, t.Account, t.Region, t.ServiceName, t.Name)
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return t, instanceNotFound(t.ServiceName, t.Name) // deleted meanwhile
+		case err != nil:
 			return t, family.Internal("get service instance", err)
 		}
 		return out, nil
 	}
 	v, err := s.store.GetService(ctx, t.Account, t.Region, t.ServiceName)
-	if err != nil || v.Pipeline == nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound), err == nil && v.Pipeline == nil:
+		return t, notFound(t.ServiceName) // deleted meanwhile
+	case err != nil:
 		return t, family.Internal("get service", err)
 	}
 	return *v.Pipeline, nil
@@ -231,7 +241,7 @@ func (s *Service) cancel(ctx context.Context, t store.ServiceTarget) (store.Serv
 	return s.reload(ctx, t)
 }
 
-func lowerFirst(s string) string { return string(s[0]+'a'-'A') + s[1:] }
+func lowerFirst(s string) string { return strings.ToLower(s[:1]) + s[1:] }
 
 // InstanceOutputs returns an instance's outputs: those of its last
 // succeeded deployment, or of the deployment named.

@@ -36,6 +36,10 @@ type UpdateInput struct {
 // instances deploy, removed ones are deleted, and the pipeline, if any,
 // is deployed again; the store settles the service when they end.
 func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Service, error) {
+	return retrying(func() (store.Service, error) { return s.update(ctx, caller, name, in) })
+}
+
+func (s *Service) update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Service, error) {
 	v, err := s.load(ctx, caller, name)
 	if err != nil {
 		return v, err
@@ -69,15 +73,7 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	if err != nil {
 		return err
 	}
-	// New instances run the version the service runs now: its pipeline's,
-	// else its first instance's (the one it was created with may be gone).
-	on := store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
-	switch {
-	case v.Pipeline != nil:
-		on = v.Pipeline.TemplateState
-	case len(insts) > 0:
-		on = insts[0].TemplateState
-	}
+	on := runsOn(v, insts)
 	ver, err := s.version(ctx, caller, on.TemplateName, on.MajorVersion, on.MinorVersion)
 	if err != nil {
 		return err
@@ -121,7 +117,7 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	}
 	now := s.clock()
 	p.Service.Spec, p.Service.Status, p.Service.StatusMessage = spec, store.ServiceUpdateInProgress, ""
-	if err := s.addInstances(ctx, caller, ver, p.Service, added, now, p); err != nil {
+	if err := s.addInstances(ctx, caller, ver, p.Service, spec, added, now, p); err != nil {
 		return err
 	}
 	for _, t := range insts {
@@ -142,6 +138,19 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 		p.Targets, p.Deployments = append(p.Targets, t2), append(p.Deployments, d)
 	}
 	return nil
+}
+
+// runsOn is the version a service runs now, which new instances get: its
+// pipeline's, else its first instance's (the one it was created with may
+// be gone).
+func runsOn(v store.Service, insts []store.ServiceTarget) store.TemplateState {
+	switch {
+	case v.Pipeline != nil:
+		return v.Pipeline.TemplateState
+	case len(insts) > 0:
+		return insts[0].TemplateState
+	}
+	return store.TemplateState{TemplateName: v.TemplateName, MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion}
 }
 
 // sameInputs reports whether two input mappings hold the same values.
@@ -176,7 +185,19 @@ func (s *Service) instancesOf(ctx context.Context, caller auth.Caller, name stri
 // gone once they all succeeded. A repeated delete returns the service
 // while the delete is in progress, and deleted=false once it is gone, for
 // as long as the server remembers it.
-func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (v store.Service, deleted bool, err error) {
+func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (store.Service, bool, error) {
+	type result struct {
+		v       store.Service
+		deleted bool
+	}
+	r, err := retrying(func() (result, error) {
+		v, deleted, err := s.delete(ctx, caller, name)
+		return result{v, deleted}, err
+	})
+	return r.v, r.deleted, err
+}
+
+func (s *Service) delete(ctx context.Context, caller auth.Caller, name string) (v store.Service, deleted bool, err error) {
 	v, err = s.store.GetService(ctx, caller.Account, caller.Region, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Service{}, false, s.deletedBefore(ctx, caller, name)

@@ -326,6 +326,9 @@ func (s *Store) WriteService(ctx context.Context, p store.WriteServiceParams) (s
 				return err
 			}
 		}
+		if err := s.upsertTags(ctx, tx, p.TargetARN, p.TargetTags); err != nil {
+			return err
+		}
 		var err error
 		out, err = s.getService(ctx, tx, v.Account, v.Region, v.Name, "")
 		return err
