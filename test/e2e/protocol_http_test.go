@@ -222,8 +222,8 @@ func TestProtocolPlainHTTP(t *testing.T) {
 
 	t.Run("not implemented", func(t *testing.T) {
 		t.Parallel()
-		r := protoCall(t, srv, "GetService", `{"name":"my-svc"}`)
-		if msg := protoCheckError(t, r, http.StatusNotImplemented, "NotImplementedException"); !strings.Contains(msg, "GetService") {
+		r := protoCall(t, srv, "GetComponent", `{"name":"my-component"}`)
+		if msg := protoCheckError(t, r, http.StatusNotImplemented, "NotImplementedException"); !strings.Contains(msg, "GetComponent") {
 			t.Errorf("message %q does not name the operation", msg)
 		}
 	})

@@ -21,8 +21,8 @@ import {
   ProtonClient,
   ProtonServiceException,
   ValidationException,
-  GetServiceCommand,
-  ListServicesCommand,
+  GetComponentCommand,
+  ListComponentsCommand,
   GetEnvironmentAccountConnectionCommand,
   ListEnvironmentAccountConnectionsCommand,
 } from '@aws-sdk/client-proton';
@@ -76,17 +76,17 @@ async function assertListsEmpty(c) {
 if (mode === 'open') {
   const c = client();
 
-  test('GetService is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new GetServiceCommand({ name: 'my-svc' }));
+  test('GetComponent is not implemented: 501 NotImplementedException', async () => {
+    const err = await rejection(c, new GetComponentCommand({ name: 'my-component' }));
     assertWireError(err, 'NotImplementedException', 501);
     assert.ok(!(err instanceof ValidationException));
-    assert.match(err.message, /GetService/);
+    assert.match(err.message, /GetComponent/);
   });
 
-  test('ListServices is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new ListServicesCommand({}));
+  test('ListComponents is not implemented: 501 NotImplementedException', async () => {
+    const err = await rejection(c, new ListComponentsCommand({}));
     assertWireError(err, 'NotImplementedException', 501);
-    assert.match(err.message, /ListServices/);
+    assert.match(err.message, /ListComponents/);
   });
 
   test('a pattern violation is a typed ValidationException', async () => {
@@ -139,7 +139,7 @@ if (mode === 'open') {
   });
 
   test('an authenticated call of an operation not built yet is NotImplementedException', async () => {
-    const err = await rejection(client(keyA, secretA), new GetServiceCommand({ name: 'my-svc' }));
+    const err = await rejection(client(keyA, secretA), new GetComponentCommand({ name: 'my-component' }));
     assertWireError(err, 'NotImplementedException', 501);
   });
 
