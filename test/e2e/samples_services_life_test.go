@@ -6,8 +6,9 @@ package e2e
 // every service ACTIVE and every instance and pipeline SUCCEEDED. Then the
 // developer's day: an instance moves to a new minor version, a pipeline
 // update is cancelled, an instance is added and removed through
-// UpdateService, and everything is deleted again: services (with the
-// ServiceDeleted waiter), environments, templates.
+// UpdateService, GetResourcesSummary counts it all, and everything is
+// deleted again: services (with the ServiceDeleted waiter), environments,
+// templates.
 //
 // TestAWSSamplesRegisterAndDeploy creates the same services; this test
 // waits as clients do, checks each instance's and pipeline's outputs
@@ -114,6 +115,7 @@ func TestAWSSamplesServices(t *testing.T) {
 	d.cancelPipeline(ctx, byPath["service-templates/worker-fargate-svc"])
 	d.addAndRemove(ctx, byPath["service-templates/scheduled-ecs-ec2-svc"])
 	t.Logf("minor version, cancelled pipeline update, instance added and removed in %v", time.Since(phase).Round(time.Millisecond))
+	d.summary(ctx, len(envs), len(svcs))
 
 	// And everything goes again: the services, then the environments
 	// their instances ran in.
@@ -592,6 +594,38 @@ func (d samplesServices) deleteEnvironment(ctx context.Context, tpl awssamples.T
 		}
 		if err := sleep(ctx, 100*time.Millisecond); err != nil {
 			return fmt.Errorf("environment still %s: %w", got.Environment.DeploymentStatus, err)
+		}
+	}
+}
+
+// summary checks GetResourcesSummary against what the test made: every
+// service, instance and pipeline, all up to date but the service whose
+// instance moved to 1.1 and its pipeline, which stay on 1.0, a minor
+// version behind; environments count only their total.
+func (d samplesServices) summary(ctx context.Context, envs, svcs int) {
+	got, err := d.c.GetResourcesSummary(ctx, &proton.GetResourcesSummaryInput{})
+	if err != nil {
+		d.t.Fatalf("GetResourcesSummary: %v", err)
+	}
+	counts := func(c *types.ResourceCountsSummary) string {
+		if c == nil {
+			return "none"
+		}
+		return fmt.Sprintf("total %d, failed %d, up to date %d, behind major %d, behind minor %d", aws.ToInt32(c.Total),
+			aws.ToInt32(c.Failed), aws.ToInt32(c.UpToDate), aws.ToInt32(c.BehindMajor), aws.ToInt32(c.BehindMinor))
+	}
+	s := got.Counts
+	for what, c := range map[string]struct {
+		got  *types.ResourceCountsSummary
+		want string
+	}{
+		"environments":      {s.Environments, fmt.Sprintf("total %d, failed 0, up to date 0, behind major 0, behind minor 0", envs)},
+		"services":          {s.Services, fmt.Sprintf("total %d, failed 0, up to date %d, behind major 0, behind minor 1", svcs, svcs-1)},
+		"service instances": {s.ServiceInstances, fmt.Sprintf("total %d, failed 0, up to date %d, behind major 0, behind minor 0", svcs, svcs)},
+		"pipelines":         {s.Pipelines, fmt.Sprintf("total %d, failed 0, up to date %d, behind major 0, behind minor 1", svcs, svcs-1)},
+	} {
+		if g := counts(c.got); g != c.want {
+			d.t.Errorf("GetResourcesSummary: %s: %s, want %s", what, g, c.want)
 		}
 	}
 }
