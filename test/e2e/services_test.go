@@ -267,6 +267,19 @@ func TestServicesGoSDK(t *testing.T) {
 		t.Errorf("pipeline after the cancel = %s on 1.%s, want CANCELLED on 1.0", pipe.DeploymentStatus, aws.ToString(pipe.TemplateMinorVersion))
 	}
 
+	// ${Proton::CURRENT_VAL} keeps an instance's current value.
+	if _, err := cl.UpdateServiceInstance(ctx, &proton.UpdateServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("b"),
+		DeploymentType: types.DeploymentUpdateTypeCurrentVersion, Spec: aws.String(svcSpec(`b@prod:"${Proton::CURRENT_VAL}"`))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := instanceWaiter.Wait(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("web1"), Name: aws.String("b")}, time.Minute); err != nil {
+		t.Fatalf("service_instance_deployed after CURRENT_VAL: %v", err)
+	}
+	bouts, err := cl.ListServiceInstanceOutputs(ctx, &proton.ListServiceInstanceOutputsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("b")})
+	if err != nil || svcOutputs(t, bouts.Outputs)["Port"] != "8080" {
+		t.Errorf("port of b after ${Proton::CURRENT_VAL}: %+v, %v", bouts, err)
+	}
+
 	// Add an instance, then remove one.
 	updatedWaiter := proton.NewServiceUpdatedWaiter(cl, func(o *proton.ServiceUpdatedWaiterOptions) { o.MinDelay, o.MaxDelay = poll, poll })
 	u, err := cl.UpdateService(ctx, &proton.UpdateServiceInput{Name: aws.String("web1"), Spec: aws.String(svcSpec("a@dev", "b@prod:8080", "c@dev"))})
@@ -314,7 +327,7 @@ func TestServicesGoSDK(t *testing.T) {
 		t.Errorf("instances on published versions, created after 2020 = %+v, %v", published, err)
 	}
 	deps, err := cl.ListDeployments(ctx, &proton.ListDeploymentsInput{ServiceName: aws.String("web1"), ServiceInstanceName: aws.String("b")})
-	if err != nil || len(deps.Deployments) != 1 || aws.ToString(deps.Deployments[0].ServiceInstanceName) != "b" {
+	if err != nil || len(deps.Deployments) != 2 || aws.ToString(deps.Deployments[0].ServiceInstanceName) != "b" {
 		t.Errorf("deployments of instance b = %+v, %v", deps, err)
 	}
 	sum, err := cl.GetResourcesSummary(ctx, &proton.GetResourcesSummaryInput{})
