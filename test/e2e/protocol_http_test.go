@@ -222,7 +222,7 @@ func TestProtocolPlainHTTP(t *testing.T) {
 
 	t.Run("not implemented", func(t *testing.T) {
 		t.Parallel()
-		r := protoCall(t, srv, "GetComponent", `{"name":"my-component"}`)
+		r := protoCall(t, srv, "GetComponent", `{"name":"my-comp"}`)
 		if msg := protoCheckError(t, r, http.StatusNotImplemented, "NotImplementedException"); !strings.Contains(msg, "GetComponent") {
 			t.Errorf("message %q does not name the operation", msg)
 		}

@@ -98,7 +98,7 @@ func TestProtocolAccessLog(t *testing.T) {
 				return func() protoResponse {
 					body := body
 					if op == "GetComponent" {
-						body = []byte(`{"name":"my-component"}`)
+						body = []byte(`{"name":"my-comp"}`)
 					}
 					req := protoRequest(t, srv, protoTargetPrefix+op, body)
 					protoSign(req, body, key, "any-secret", region, "proton", time.Now())

@@ -221,7 +221,7 @@ func protoRunCLI(t *testing.T, srv *Server, mode string) {
 		return
 	}
 
-	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-component", "--name", "my-component")
+	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-component", "--name", "my-comp")
 	if !strings.Contains(stderr, "GetComponent") {
 		t.Errorf("get-environment: the message does not name the operation:\n%s", stderr)
 	}
@@ -327,7 +327,7 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	if mode == "sigv4" {
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1"))
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyB, protoSecretB, protoRegionB))
-		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-component")})
+		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-comp")})
 		protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
 		_, err = protoGoClient(t, srv, protoKeyA, protoSecretB, "us-east-1").ListEnvironmentAccountConnections(ctx, listIn)
 		protoGoAPIError(t, err, "InvalidSignatureException", http.StatusForbidden)
@@ -337,7 +337,7 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	}
 
 	c := protoGoClient(t, srv, protoOpenKey, protoOpenSecret, "us-east-1")
-	_, err := c.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-component")})
+	_, err := c.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-comp")})
 	ae := protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
 	if !strings.Contains(ae.ErrorMessage(), "GetComponent") {
 		t.Errorf("the message does not name the operation: %q", ae.ErrorMessage())

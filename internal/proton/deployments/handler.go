@@ -79,6 +79,14 @@ const completeTimeout = 30 * time.Second
 // Run implements worker.Handler.
 func (h *Handler) Run(ctx context.Context, job store.Job) error {
 	d, err := h.store.GetDeployment(ctx, job.Region, job.ID)
+	if err != nil && errors.Is(context.Cause(ctx), worker.ErrCancelRequested) {
+		// A cancel interrupted the read (it came right after the lease):
+		// read again to end the deployment cancelled, rather than leave it
+		// CANCELLING until the lease runs out.
+		cctx, cancel := worker.Detached(ctx, completeTimeout)
+		d, err = h.store.GetDeployment(cctx, job.Region, job.ID)
+		cancel()
+	}
 	if err != nil {
 		return fmt.Errorf("read deployment: %w", err)
 	}

@@ -77,7 +77,7 @@ if (mode === 'open') {
   const c = client();
 
   test('GetComponent is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new GetComponentCommand({ name: 'my-component' }));
+    const err = await rejection(c, new GetComponentCommand({ name: 'my-comp' }));
     assertWireError(err, 'NotImplementedException', 501);
     assert.ok(!(err instanceof ValidationException));
     assert.match(err.message, /GetComponent/);
@@ -139,7 +139,7 @@ if (mode === 'open') {
   });
 
   test('an authenticated call of an operation not built yet is NotImplementedException', async () => {
-    const err = await rejection(client(keyA, secretA), new GetComponentCommand({ name: 'my-component' }));
+    const err = await rejection(client(keyA, secretA), new GetComponentCommand({ name: 'my-comp' }));
     assertWireError(err, 'NotImplementedException', 501);
   });
 

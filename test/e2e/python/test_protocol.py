@@ -90,7 +90,7 @@ class OpenModeTests(ErrorAsserts):
 
     def test_not_implemented_get_component(self):
         with self.assertRaises(ClientError) as cm:
-            self.client.get_component(name="my-component")
+            self.client.get_component(name="my-comp")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
         self.assertIn("GetComponent", cm.exception.response["Error"]["Message"])
         # Not a modelled exception of the operation.
@@ -183,7 +183,7 @@ class SigV4Tests(ErrorAsserts):
 
     def test_authenticated_then_not_implemented(self):
         with self.assertRaises(ClientError) as cm:
-            make_client(self.key_a, self.secret_a).get_component(name="my-component")
+            make_client(self.key_a, self.secret_a).get_component(name="my-comp")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
 
     def test_authenticated_then_validated(self):
