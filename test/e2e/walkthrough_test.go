@@ -20,9 +20,8 @@ var walkthroughVolatile = []struct {
 }
 
 // TestWalkthroughsInSync runs scripts/walkthrough into a directory of its
-// own and compares what it writes with docs/walkthrough.md,
-// docs/services.md and docs/services-walkthrough.md, but for ids and
-// timestamps: a change of the server that changes what the walkthroughs
+// own and compares what it writes with docs/walkthrough.md and
+// docs/services.md, but for ids and timestamps: a change of the server that changes what the walkthroughs
 // show fails here until they are regenerated (scripts/walkthrough).
 func TestWalkthroughsInSync(t *testing.T) {
 	t.Parallel()
@@ -40,7 +39,7 @@ func TestWalkthroughsInSync(t *testing.T) {
 		}
 		return s
 	}
-	for _, name := range []string{"walkthrough.md", "services.md", "services-walkthrough.md"} {
+	for _, name := range []string{"walkthrough.md", "services.md"} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
