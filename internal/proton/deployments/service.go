@@ -84,17 +84,20 @@ func ARN(d store.Deployment) string {
 func (s *Service) Queued() { s.wake() }
 
 // Cancel asks the in-progress deployment id to stop
-// (store.Deployments.CancelDeployment), and stops this process's run of it
-// at once. The store's errors come back as they are, for the target's
-// family to word.
-func (s *Service) Cancel(ctx context.Context, region, id string, now time.Time) (store.Deployment, error) {
+// (store.Deployments.CancelDeployment). The store's errors come back as
+// they are, for the target's family to word. After a cancel, stop stops
+// this process's run of the deployment at once: the caller reads its
+// answer first, so that the answer shows the cancel rather than the end of
+// the run it cuts short.
+func (s *Service) Cancel(ctx context.Context, region, id string, now time.Time) (store.Deployment, func(), error) {
 	d, err := s.store.CancelDeployment(ctx, region, id, now)
 	if err != nil {
-		return d, err
+		return d, func() {}, err
 	}
-	s.interrupt(store.JobKey{Region: region, Kind: store.JobDeployment, ID: id}, worker.ErrCancelRequested)
-	s.wake()
-	return d, nil
+	return d, func() {
+		s.interrupt(store.JobKey{Region: region, Kind: store.JobDeployment, ID: id}, worker.ErrCancelRequested)
+		s.wake()
+	}, nil
 }
 
 // Filter names what a deployment request is about; components do not

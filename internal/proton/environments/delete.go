@@ -91,7 +91,7 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	if d.InitialState == nil {
 		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s creates environment %s; only a deployment of an UpdateEnvironment can be cancelled.", d.ID, name)
 	}
-	d, err = s.deployments.Cancel(ctx, e.Region, d.ID, s.clock())
+	d, stop, err := s.deployments.Cancel(ctx, e.Region, d.ID, s.clock())
 	switch {
 	case errors.Is(err, store.ErrConditionFailed):
 		return store.Environment{}, fault.New(fault.Conflict, "Deployment %s of environment %s is %s and can no longer be cancelled.", d.ID, name, d.Status)
@@ -100,5 +100,8 @@ func (s *Service) Cancel(ctx context.Context, caller auth.Caller, name string) (
 	case err != nil:
 		return store.Environment{}, family.Internal("cancel deployment", err)
 	}
+	// The answer is read before a run of the deployment here is told to
+	// stop: it shows the cancel, not the end of the run it cuts short.
+	defer stop()
 	return s.load(ctx, caller, name)
 }

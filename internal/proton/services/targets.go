@@ -229,7 +229,7 @@ func (s *Service) cancel(ctx context.Context, t store.ServiceTarget) (store.Serv
 	if d.InitialState == nil {
 		return t, fault.New(fault.Conflict, "Deployment %s creates %s; only the deployment of an update can be cancelled.", d.ID, lowerFirst(words(t)))
 	}
-	d, err = s.deployments.Cancel(ctx, t.Region, d.ID, s.clock())
+	d, stop, err := s.deployments.Cancel(ctx, t.Region, d.ID, s.clock())
 	switch {
 	case errors.Is(err, store.ErrConditionFailed):
 		return t, fault.New(fault.Conflict, "Deployment %s of %s is %s and can no longer be cancelled.", d.ID, lowerFirst(words(t)), d.Status)
@@ -238,6 +238,9 @@ func (s *Service) cancel(ctx context.Context, t store.ServiceTarget) (store.Serv
 	case err != nil:
 		return t, family.Internal("cancel deployment", err)
 	}
+	// The answer is read before a run of the deployment here is told to
+	// stop: it shows the cancel, not the end of the run it cuts short.
+	defer stop()
 	return s.reload(ctx, t)
 }
 
