@@ -9,6 +9,7 @@ package e2e
 // writes into the race server's bundle directory.
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -207,22 +208,37 @@ func raceOneAtATime(t *testing.T, r int, ds []types.DeploymentSummary) {
 // deployment status is final, for at most within.
 func raceSettle(t *testing.T, c *proton.Client, name string, within time.Duration) *types.Environment {
 	t.Helper()
+	return raceSettleOf(t, "environment "+name, within, func(ctx context.Context) (*types.Environment, string, bool, error) {
+		out, err := c.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String(name)})
+		if err != nil {
+			return nil, "", false, err
+		}
+		e := out.Environment
+		return e, string(e.DeploymentStatus), raceTerminal(e.DeploymentStatus), nil
+	})
+}
+
+// raceSettleOf polls get until the resource is gone (nil) or settled, for
+// at most within; get answers the resource, its status (for the failure
+// message) and whether it settled.
+func raceSettleOf[T any](t *testing.T, what string, within time.Duration, get func(context.Context) (*T, string, bool, error)) *T {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		ctx, cancel := connCallCtx()
-		out, err := c.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String(name)})
+		v, status, settled, err := get(ctx)
 		cancel()
-		if code, status := connErr(err); code == "ResourceNotFoundException" && status == 404 {
+		if code, st := connErr(err); code == "ResourceNotFoundException" && st == 404 {
 			return nil
 		}
 		if err != nil {
-			t.Fatalf("GetEnvironment: %v", err)
+			t.Fatalf("%s: %v", what, err)
 		}
-		if raceTerminal(out.Environment.DeploymentStatus) {
-			return out.Environment
+		if settled {
+			return v
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("environment %s still %s after %s", name, out.Environment.DeploymentStatus, within)
+			t.Fatalf("%s still %s after %s", what, status, within)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

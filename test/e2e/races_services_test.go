@@ -6,6 +6,7 @@ package e2e
 // a service template registered from the sample service bundle.
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -87,29 +88,19 @@ func raceService(t *testing.T, e *raceEnv, env, name string) *proton.Client {
 // it is in progress, for at most within.
 func raceSvcSettle(t *testing.T, c *proton.Client, name string, within time.Duration) *types.Service {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ctx, cancel := connCallCtx()
+	return raceSettleOf(t, "service "+name, within, func(ctx context.Context) (*types.Service, string, bool, error) {
 		out, err := c.GetService(ctx, &proton.GetServiceInput{Name: aws.String(name)})
-		cancel()
-		if code, status := connErr(err); code == "ResourceNotFoundException" && status == 404 {
-			return nil
-		}
 		if err != nil {
-			t.Fatalf("GetService: %v", err)
+			return nil, "", false, err
 		}
-		switch out.Service.Status {
+		v := out.Service
+		switch v.Status {
 		case types.ServiceStatusCreateInProgress, types.ServiceStatusUpdateInProgress, types.ServiceStatusDeleteInProgress:
-		default:
-			if p := out.Service.Pipeline; p == nil || raceTerminal(p.DeploymentStatus) {
-				return out.Service
-			}
+			return v, string(v.Status), false, nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("service %s still %s after %s", name, out.Service.Status, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		p := v.Pipeline
+		return v, string(v.Status), p == nil || raceTerminal(p.DeploymentStatus), nil
+	})
 }
 
 // raceSvcAnswer is the answer to one racing service call.
