@@ -556,6 +556,9 @@ func TestServicesPipelineWithoutRole(t *testing.T) {
 		t.Errorf("service %s, pipeline %s: %q; want CREATE_FAILED, FAILED naming pipelineServiceRoleArn",
 			got.Service.Status, p.DeploymentStatus, aws.ToString(p.DeploymentStatusMessage))
 	}
+	if m := aws.ToString(got.Service.StatusMessage); !strings.HasPrefix(m, "The pipeline failed: ") || !strings.Contains(m, "pipelineServiceRoleArn") {
+		t.Errorf("the failed service's statusMessage is %q; want it to say that the pipeline failed, and why", m)
+	}
 	inst, err := w.cl.GetServiceInstance(ctx, &proton.GetServiceInstanceInput{ServiceName: aws.String("norole"), Name: aws.String("a")})
 	if err != nil || inst.ServiceInstance.DeploymentStatus != types.DeploymentStatusSucceeded {
 		t.Errorf("the instance of a service whose pipeline failed: %+v, %v", inst, err)

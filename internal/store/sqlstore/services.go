@@ -569,11 +569,31 @@ func (s *Store) settleService(ctx context.Context, tx Q, account, region, name, 
 		}
 		next = store.ServiceDeleteFailed
 	}
-	if _, err := tx.Exec(ctx, `UPDATE services SET status = ?, last_modified_at_ms = ?, version = version + 1
-		WHERE account = ? AND region = ? AND name = ?`, string(next), ms(now), account, region, name); err != nil {
+	msg := ""
+	if failed > 0 {
+		// The service says which target failed, and why.
+		var target, why string
+		if err := tx.QueryRow(ctx, `SELECT name, deployment_status_message FROM service_targets
+			WHERE account = ? AND region = ? AND service_name = ? AND deployment_status IN ('FAILED', 'DELETE_FAILED')
+			ORDER BY name LIMIT 1`, account, region, name).Scan(&target, &why); err != nil {
+			return s.errorf("settle service %s: %w", name, err)
+		}
+		msg = failedTargetMessage(target, why)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE services SET status = ?, status_message = ?, last_modified_at_ms = ?, version = version + 1
+		WHERE account = ? AND region = ? AND name = ?`, string(next), msg, ms(now), account, region, name); err != nil {
 		return s.errorf("settle service %s: %w", name, err)
 	}
 	return nil
+}
+
+// failedTargetMessage is the status message of a service whose target (an
+// instance's name, "" for the pipeline) failed with why.
+func failedTargetMessage(target, why string) string {
+	if target == "" {
+		return "The pipeline failed: " + why
+	}
+	return "Service instance " + target + " failed: " + why
 }
 
 // removeService deletes a service whose targets are gone, with its tags,

@@ -139,6 +139,23 @@ func (x *esuite) service(name string) store.Service {
 }
 
 func testServices(t *testing.T, h Harness) {
+	runE(t, h, "FailedTargetNamed", func(x *esuite) {
+		x.svcWorld()
+		p, err := x.createService("f1", "dev")
+		if err != nil {
+			t.Fatalf("WriteService: %v", err)
+		}
+		for _, d := range p.Deployments {
+			o := store.OutcomeSucceeded
+			if d.TargetResourceType == store.TargetServiceInstance {
+				o = store.OutcomeFailed
+			}
+			x.finish(d.Deployment, o)
+		}
+		if v := x.service("f1"); v.Status != store.ServiceCreateFailed || v.StatusMessage != "Service instance idev failed: " {
+			t.Errorf("after a failed instance: %s %q; want CREATE_FAILED naming the instance", v.Status, v.StatusMessage)
+		}
+	})
 	runE(t, h, "CreateSettleDelete", func(x *esuite) {
 		x.svcWorld()
 		p, err := x.createService("s1", "dev", "prod")
