@@ -27,22 +27,14 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 	}
 	sort.Strings(filters)
 	binding := paging.Binding(append([]string{"ListEnvironments", caller.Account, caller.Region}, filters...)...)
-	q := store.ListEnvironmentsQuery{Account: caller.Account, Region: caller.Region, Templates: in.Templates}
-	if in.NextToken != "" {
-		after, err := paging.DecodeName(s.pages, binding, in.NextToken)
+	return paging.ByName(s.pages, binding, in.NextToken, in.MaxResults, MaxPageSize, func(after string, limit int) ([]store.Environment, error) {
+		rows, err := s.store.ListEnvironments(ctx, store.ListEnvironmentsQuery{Account: caller.Account, Region: caller.Region,
+			Templates: in.Templates, After: after, Limit: limit})
 		if err != nil {
-			return nil, "", err
+			return nil, family.Internal("list environments", err)
 		}
-		q.After = after
-	}
-	limit := paging.Size(in.MaxResults, MaxPageSize)
-	q.Limit = limit + 1
-	rows, err := s.store.ListEnvironments(ctx, q)
-	if err != nil {
-		return nil, "", family.Internal("list environments", err)
-	}
-	rows, next := paging.Cut(s.pages, binding, rows, limit, func(e store.Environment) []byte { return paging.Name(e.Name) })
-	return rows, next, nil
+		return rows, nil
+	}, func(e store.Environment) string { return e.Name })
 }
 
 // deploymentOf returns the deployment whose records a list of outputs or

@@ -76,3 +76,25 @@ func Cut[T any](pages *pagetoken.Codec, binding string, rows []T, limit int, pos
 	rows = rows[:limit]
 	return rows, pages.Encode(binding, position(rows[limit-1]))
 }
+
+// ByName reads one page of a list ordered by name: it decodes nextToken
+// (bound to binding) into the name to start after, calls read with it and
+// the page size plus one, and cuts the rows to a page with the token of the
+// next. read's error comes back as it is, for the family to word.
+func ByName[T any](pages *pagetoken.Codec, binding, nextToken string, maxResults, maxPage int,
+	read func(after string, limit int) ([]T, error), name func(T) string) ([]T, string, error) {
+	after := ""
+	if nextToken != "" {
+		var err error
+		if after, err = DecodeName(pages, binding, nextToken); err != nil {
+			return nil, "", err
+		}
+	}
+	limit := Size(maxResults, maxPage)
+	rows, err := read(after, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := Cut(pages, binding, rows, limit, func(v T) []byte { return Name(name(v)) })
+	return rows, next, nil
+}

@@ -327,22 +327,13 @@ type ListInput struct {
 // List returns one page of the caller's services in name order.
 func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([]store.Service, string, error) {
 	binding := paging.Binding("ListServices", caller.Account, caller.Region)
-	q := store.ListServicesQuery{Account: caller.Account, Region: caller.Region}
-	if in.NextToken != "" {
-		after, err := paging.DecodeName(s.pages, binding, in.NextToken)
+	return paging.ByName(s.pages, binding, in.NextToken, in.MaxResults, MaxPageSize, func(after string, limit int) ([]store.Service, error) {
+		rows, err := s.store.ListServices(ctx, store.ListServicesQuery{Account: caller.Account, Region: caller.Region, After: after, Limit: limit})
 		if err != nil {
-			return nil, "", err
+			return nil, family.Internal("list services", err)
 		}
-		q.After = after
-	}
-	limit := paging.Size(in.MaxResults, MaxPageSize)
-	q.Limit = limit + 1
-	rows, err := s.store.ListServices(ctx, q)
-	if err != nil {
-		return nil, "", family.Internal("list services", err)
-	}
-	rows, next := paging.Cut(s.pages, binding, rows, limit, func(v store.Service) []byte { return paging.Name(v.Name) })
-	return rows, next, nil
+		return rows, nil
+	}, func(v store.Service) string { return v.Name })
 }
 
 // Filter is one filter of ListServiceInstances.

@@ -15,22 +15,14 @@ import (
 // ordered by name, and the token of the next page ("" on the last).
 func (s *Service) ListTemplates(ctx context.Context, caller auth.Caller, kind store.TemplateKind, maxResults int, nextToken string) ([]store.Template, string, error) {
 	binding := paging.Binding("ListTemplates", string(kind), caller.Account, caller.Region)
-	q := store.ListTemplatesQuery{Account: caller.Account, Region: caller.Region, Kind: kind}
-	if nextToken != "" {
-		after, err := paging.DecodeName(s.pages, binding, nextToken)
+	return paging.ByName(s.pages, binding, nextToken, maxResults, MaxPageSize, func(after string, limit int) ([]store.Template, error) {
+		rows, err := s.store.ListTemplates(ctx, store.ListTemplatesQuery{Account: caller.Account, Region: caller.Region, Kind: kind,
+			AfterName: after, Limit: limit})
 		if err != nil {
-			return nil, "", err
+			return nil, family.Internal("list templates", err)
 		}
-		q.AfterName = after
-	}
-	limit := paging.Size(maxResults, MaxPageSize)
-	q.Limit = limit + 1
-	rows, err := s.store.ListTemplates(ctx, q)
-	if err != nil {
-		return nil, "", family.Internal("list templates", err)
-	}
-	rows, next := paging.Cut(s.pages, binding, rows, limit, func(t store.Template) []byte { return paging.Name(t.Name) })
-	return rows, next, nil
+		return rows, nil
+	}, func(t store.Template) string { return t.Name })
 }
 
 // ListVersions returns one page of a template's versions (of one major when
