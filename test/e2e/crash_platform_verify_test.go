@@ -381,6 +381,12 @@ func (w *crashWorker) checkTagsOf(ctx context.Context, t *testing.T, cl *proton.
 	if err != nil {
 		t.Fatalf("worker %d: tags of %s: %v", w.n, arn, err)
 	}
+	return w.compareTags(t, family, arn, got, want, d, mine, st)
+}
+
+// compareTags is checkTags with the tags got already read.
+func (w *crashWorker) compareTags(t *testing.T, family, arn string, got, want map[string]string, d *crashOp, mine func(*crashOp) bool, st *crashStats) map[string]string {
+	t.Helper()
 	if d != nil && mine(d) {
 		merged := maps.Clone(want)
 		maps.Copy(merged, d.tags)
