@@ -541,7 +541,7 @@ func (s *Store) instancesOutside(ctx context.Context, tx Q, k store.VersionKey, 
 //   - an update becomes ACTIVE; UPDATE_FAILED when its pipeline or an
 //     instance failed; UPDATE_COMPLETE_CLEANUP_FAILED when only the delete
 //     of an instance failed. When an instance the update added could not
-//     be created (FAILED or CANCELLED), the update is rolled back at once
+//     be created, the update is rolled back at once
 //     (rollBack): UPDATE_FAILED_CLEANUP_IN_PROGRESS, then
 //     UPDATE_FAILED_CLEANUP_COMPLETE, or UPDATE_FAILED_CLEANUP_FAILED when
 //     an added instance could not be deleted;
@@ -670,16 +670,12 @@ func (s *Store) endChange(ctx context.Context, tx Q, v *store.Service) error {
 // not deployed (skipPipeline). deleteAdded then deletes the added
 // instances.
 func (s *Store) rollBack(ctx context.Context, tx Q, v *store.Service, now time.Time) error {
-	target, st, why, ok, err := s.firstFailed(ctx, tx, *v, v.RollbackInstances, store.DeployFailed, store.DeployCancelled)
+	target, _, why, ok, err := s.firstFailed(ctx, tx, *v, v.RollbackInstances, store.DeployFailed)
 	if err != nil || !ok {
 		return err
 	}
-	msg := failedTargetMessage(target, why)
-	if st == store.DeployCancelled {
-		msg = "The deployment of service instance " + target + " was cancelled."
-	}
 	v.Status, v.Spec = store.ServiceUpdateFailedCleanupInProgress, v.RollbackSpec
-	v.StatusMessage = msg + " The update is rolled back: the instances it added are deleted and the spec is the one before it."
+	v.StatusMessage = failedTargetMessage(target, why) + " The update is rolled back: the instances it added are deleted and the spec is the one before it."
 	return s.skipPipeline(ctx, tx, *v, now)
 }
 
