@@ -376,3 +376,49 @@ func TestCodeBuildDestroyDeprovisionsNothing(t *testing.T) {
 		t.Errorf("the engine assumed a role")
 	}
 }
+
+// TestCancelAfterTheUpdateEndedKeepsItsResult: a cancel that reaches an
+// update already complete cannot cancel it, and the deployment keeps its
+// result.
+func TestCancelAfterTheUpdateEndedKeepsItsResult(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(t, "d-1", goodTemplate)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	h.cfn.onRead = func(s *fakeStack) {
+		if s.status == types.StackStatusUpdateInProgress {
+			// The cancel and the end of the update cross.
+			cancel(errCancel)
+			s.status, s.then = types.StackStatusUpdateComplete, nil
+			s.after()
+			s.after = nil
+		}
+	}
+	res, err := h.engine.Run(ctx, request("d-2", provision.Deploy, goodTemplateV2))
+	if err != nil || len(res.Outputs) != 2 || res.Outputs[1].Key != "Version" {
+		t.Fatalf("result = %+v, %v; want the update's outputs", res, err)
+	}
+	if n := h.cfn.count("CancelUpdateStack"); n != 1 {
+		t.Errorf("CancelUpdateStack called %d times, want 1 (refused)", n)
+	}
+}
+
+func TestDeleteFailsWithFirstReason(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(t, "d-1", goodTemplate)
+	h.cfn.onRead = func(s *fakeStack) {
+		if s.status == types.StackStatusDeleteInProgress && len(s.then) == 1 {
+			s.then, s.after = []types.StackStatus{types.StackStatusDeleteFailed}, func() {
+				h.cfn.event(s, "Bucket", "AWS::S3::Bucket", types.ResourceStatusDeleteFailed, "The bucket you tried to delete is not empty")
+				h.cfn.stackEvent(s, types.ResourceStatusDeleteFailed, "The following resource(s) failed to delete: [Bucket].")
+			}
+		}
+	}
+	_, err := h.engine.Run(context.Background(), request("d-2", provision.Destroy, ""))
+	if err == nil || err.Error() != "The bucket you tried to delete is not empty" {
+		t.Fatalf("error = %v, want the bucket's reason", err)
+	}
+	if st := h.stack(t); st == nil || st.status != types.StackStatusDeleteFailed {
+		t.Errorf("stack = %+v, want DELETE_FAILED", st)
+	}
+}
