@@ -124,21 +124,34 @@ func provStart(t *testing.T) *provWorld {
 		"--provisioner-timeout", "1m")
 	t.Cleanup(connHTTPClient.CloseIdleConnections)
 	w.cl = connClient(w.srv, w.account, "us-east-1")
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(w.moto),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
-	// moto's STS gives an assumed role's credentials the role's account.
-	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), aws.ToString(connRole(w.account, "proton"))))
+	cfg := w.configAs(aws.ToString(connRole(w.account, "proton")))
 	w.cfn = cloudformation.NewFromConfig(cfg)
 	w.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	return w
+}
+
+// configAs is the SDK configuration of a client of moto that acts as role
+// (in its account: moto's STS gives an assumed role's credentials the
+// role's account).
+func (w *provWorld) configAs(role string) aws.Config {
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(w.moto),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role))
+	return cfg
 }
 
 // stack returns the one stack whose name starts with prefix, nil when
 // there is none.
 func (w *provWorld) stack(t *testing.T, prefix string) *cfntypes.Stack {
 	t.Helper()
+	return stackIn(t, w.cfn, prefix)
+}
+
+// stackIn is provWorld.stack as client c sees it.
+func stackIn(t *testing.T, c *cloudformation.Client, prefix string) *cfntypes.Stack {
+	t.Helper()
 	ctx := context.Background()
-	out, err := w.cfn.ListStacks(ctx, &cloudformation.ListStacksInput{})
+	out, err := c.ListStacks(ctx, &cloudformation.ListStacksInput{})
 	if err != nil {
 		t.Fatalf("ListStacks: %v", err)
 	}
@@ -155,7 +168,7 @@ func (w *provWorld) stack(t *testing.T, prefix string) *cfntypes.Stack {
 	default:
 		t.Fatalf("stacks %v all start with %s", found, prefix)
 	}
-	got, err := w.cfn.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(found[0])})
+	got, err := c.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(found[0])})
 	if err != nil {
 		t.Fatalf("DescribeStacks %s: %v", found[0], err)
 	}
@@ -246,14 +259,21 @@ func (w *provWorld) checkEnvironment(t *testing.T, name string) *cfntypes.Stack 
 	return st
 }
 
-func TestProvisionAWSEnvironmentAndService(t *testing.T) {
-	t.Parallel()
-	w := provStart(t)
-	ctx := context.Background()
+// publishBucketEnv registers and publishes bucketenv 1.0, whose template
+// is provEnvCFN.
+func (w *provWorld) publishBucketEnv(t *testing.T) {
+	t.Helper()
 	files := bundletest.EnvFiles()
 	files["schema/schema.yaml"] = bundletest.EnvSchema("        stage:\n          type: string\n          default: one\n")
 	files["infrastructure/cloudformation.yaml"] = provEnvCFN
 	envPublishBundle(t, w.cl, w.bundles, "bucketenv", bundletest.Map(t, files))
+}
+
+func TestProvisionAWSEnvironmentAndService(t *testing.T) {
+	t.Parallel()
+	w := provStart(t)
+	ctx := context.Background()
+	w.publishBucketEnv(t)
 
 	// Create: the stack's resolved outputs and its resources.
 	if _, err := w.cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("dev"), TemplateName: aws.String("bucketenv"),
@@ -470,4 +490,52 @@ func TestProvisionAWSCodeBuildNotBuilt(t *testing.T) {
 		_, err := w.cl.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("cb")})
 		return err
 	})
+}
+
+// TestProvisionAWSThroughConnection: an environment provisioned through an
+// environment account connection gets its stack in the environment
+// account, where the management account's role cannot see it.
+func TestProvisionAWSThroughConnection(t *testing.T) {
+	t.Parallel()
+	w := provStart(t)
+	ctx := context.Background()
+	w.publishBucketEnv(t)
+	envAccount := connAccount()
+	role := connRole(envAccount, "proton-service-role")
+	conn := connCreate(t, connClient(w.srv, envAccount, "us-east-1"), envAccount, w.account, "linked")
+	if _, err := w.cl.AcceptEnvironmentAccountConnection(ctx, &proton.AcceptEnvironmentAccountConnectionInput{Id: conn.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("linked"), TemplateName: aws.String("bucketenv"),
+		TemplateMajorVersion: aws.String("1"), Spec: aws.String(provEnvSpec("one")), EnvironmentAccountConnectionId: conn.Id}); err != nil {
+		t.Fatal(err)
+	}
+	if env := envWaitTerminal(t, w.cl, "linked", time.Minute); env.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Fatalf("environment ended %s: %s", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+	inEnvAccount := cloudformation.NewFromConfig(w.configAs(aws.ToString(role)))
+	st := stackIn(t, inEnvAccount, "AWSProton-ENV-linked-")
+	if st == nil || !strings.Contains(aws.ToString(st.StackId), ":"+envAccount+":") {
+		t.Fatalf("stack in the environment account = %+v, want AWSProton-ENV-linked-... of account %s", st, envAccount)
+	}
+	if s := w.stack(t, "AWSProton-ENV-linked-"); s != nil {
+		t.Errorf("the management account sees stack %s", aws.ToString(s.StackId))
+	}
+	outs, err := w.cl.ListEnvironmentOutputs(ctx, &proton.ListEnvironmentOutputsInput{EnvironmentName: aws.String("linked")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := svcOutputs(t, outs.Outputs), stackOutputs(st); !maps.Equal(got, want) || want["BucketName"] == "" {
+		t.Errorf("outputs = %v, want the environment account's stack's %v", got, want)
+	}
+	if _, err := w.cl.DeleteEnvironment(ctx, &proton.DeleteEnvironmentInput{Name: aws.String("linked")}); err != nil {
+		t.Fatal(err)
+	}
+	provWaitGone(t, func() error {
+		_, err := w.cl.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("linked")})
+		return err
+	})
+	if s := stackIn(t, inEnvAccount, "AWSProton-ENV-linked-"); s != nil {
+		t.Errorf("stack %s is %s after the delete", aws.ToString(s.StackName), s.StackStatus)
+	}
 }
