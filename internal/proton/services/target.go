@@ -102,7 +102,6 @@ func (r target) environmentOutputs(ctx context.Context, e store.Environment) (ma
 func (r target) instance(ctx context.Context, d store.Deployment, svc store.Service, v version, req provision.Request) (deployments.Run, error) {
 	_, name, _ := strings.Cut(d.TargetKey, "/")
 	req.Target.Name = name
-	req.CodeBuild = codeBuild(v.bundle.Infrastructure)
 	e, err := r.store.GetEnvironment(ctx, d.Account, d.Region, d.EnvironmentName)
 	if err != nil {
 		return deployments.Run{}, deployments.Unavailable(fmt.Errorf("read environment: %w", err))
@@ -121,6 +120,7 @@ func (r target) instance(ctx context.Context, d store.Deployment, svc store.Serv
 		run.Connection = c.ID
 	}
 	codebuild := codeBuild(v.bundle.Infrastructure)
+	req.CodeBuild = codebuild
 	switch {
 	case codebuild && req.Credentials.CodebuildRoleArn == "":
 		return run, fmt.Errorf("service instance %s is provisioned with CodeBuild, but environment %s has no codebuildRoleArn (nor a connection with one)", name, e.Name)
