@@ -44,6 +44,8 @@ type Config struct {
 	InstanceQuota      int
 	Provisioner        string
 	ProvisionerDelay   time.Duration
+	ProvisionerPoll    time.Duration
+	ProvisionerTimeout time.Duration
 	DeploymentWorkers  int
 	DeploymentLease    time.Duration
 	DeploymentAttempts int
