@@ -13,7 +13,9 @@ import (
 
 // capabilities are acknowledged for every template, as AWS Proton did:
 // its templates may create IAM resources and use transforms.
-var capabilities = []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam, types.CapabilityCapabilityAutoExpand}
+func capabilities() []types.Capability {
+	return []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam, types.CapabilityCapabilityAutoExpand}
+}
 
 // run is one deployment's work on its target's stack.
 type run struct {
@@ -67,7 +69,7 @@ func (r *run) deploy(ctx context.Context, body string) (provision.Result, error)
 		}
 		out, err := r.api.CreateChangeSet(ctx, &cfn.CreateChangeSetInput{
 			StackName: aws.String(r.stack), ChangeSetName: aws.String(r.changeSet), ChangeSetType: kind,
-			TemplateBody: aws.String(body), Capabilities: capabilities,
+			TemplateBody: aws.String(body), Capabilities: capabilities(),
 			Description: aws.String("openproton deployment"),
 		})
 		if err != nil {
