@@ -85,11 +85,16 @@ type provWorld struct {
 	s3  *s3.Client
 }
 
-// provMotoPatch fixes moto 5's ExecuteChangeSet, which applies the
-// change set's resources but leaves the stack's outputs those of the
-// template the stack had before (none for a stack that a change set
-// created): the stack's outputs are evaluated again once the change set
-// is applied, as CloudFormation does.
+// provMotoPatch fixes three defects of moto 5.2 that CloudFormation does
+// not have: its ExecuteChangeSet applies the change set's resources but leaves
+// the stack's outputs those of the template the stack had before (none for
+// a stack that a change set created), so the stack's outputs are evaluated
+// again once the change set is applied; and it takes the argument of
+// Fn::GetAZs unresolved (`!GetAZs {Ref: 'AWS::Region'}`, which AWS's sample
+// environments use, gives zones named "{'Ref': 'AWS::Region'}a"), so the
+// argument is resolved first; and it leaves the list form of !GetAtt
+// (`!GetAtt [PublicSubnet1EIP, AllocationId]`, in the same samples)
+// unparsed.
 const provMotoPatch = `
 import sys
 from moto.cloudformation import models
@@ -104,6 +109,33 @@ def apply_and_output(self):
     self.stack.output_map = self.stack._create_output_map()
 
 models.ChangeSet.apply = apply_and_output
+
+from moto.cloudformation import parsing
+
+clean_json = parsing.clean_json
+
+def clean_get_azs(resource_json, resources_map):
+    # moto takes the argument of Fn::GetAZs as it is: {"Ref": "AWS::Region"}
+    # becomes part of the zone names. It is resolved first, as
+    # CloudFormation does.
+    if isinstance(resource_json, dict) and isinstance(resource_json.get("Fn::GetAZs"), dict):
+        resource_json = {"Fn::GetAZs": clean_json(resource_json["Fn::GetAZs"], resources_map)}
+    return clean_json(resource_json, resources_map)
+
+parsing.clean_json = clean_get_azs
+
+import yaml
+from moto.cloudformation import responses, utils
+
+tag_constructor = utils.yaml_tag_constructor
+
+def tag_constructor_lists(loader, tag, node):
+    # moto keeps the nodes of the list form of !GetAtt unconstructed.
+    if tag == "!GetAtt" and isinstance(node, yaml.SequenceNode):
+        return {"Fn::GetAtt": loader.construct_sequence(node)}
+    return tag_constructor(loader, tag, node)
+
+models.yaml_tag_constructor = responses.yaml_tag_constructor = tag_constructor_lists
 main(sys.argv[1:])
 `
 
