@@ -68,7 +68,7 @@ func (c Config) validateEnvironments() error {
 	case c.CodeBuildTimeout < time.Second:
 		return bad("codebuild-timeout", "%s: at least 1s", c.CodeBuildTimeout)
 	case c.CodeBuildLogs == "":
-		return bad("codebuild-logs", "must name a directory")
+		return bad("codebuild-logs", "%q: must name a directory", c.CodeBuildLogs)
 	case c.CodeBuildEndpoint != "" && !httpURL(c.CodeBuildEndpoint):
 		return bad("codebuild-proton-endpoint", "%q: an http:// or https:// URL with a host", c.CodeBuildEndpoint)
 	case c.DeploymentWorkers < 1 || c.DeploymentWorkers > 256:
