@@ -361,25 +361,33 @@ func TestSandbox(t *testing.T) {
 	}
 	h := newHarness(t)
 	h.opts.Sandbox = true
-	secret := t.TempDir()
+	// Not below /tmp, which the sandbox replaces with an empty one.
+	varTmp := func() string {
+		d, err := os.MkdirTemp("/var/tmp", "openproton-sandbox-test-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+		return d
+	}
+	secret := varTmp()
 	if err := os.WriteFile(filepath.Join(secret, "store.db"), []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.opts.Hidden = []string{secret, h.logs}
-	// Not below /tmp, which the sandbox replaces with an empty one.
-	outside, err := os.MkdirTemp("/var/tmp", "openproton-sandbox-test-")
-	if err != nil {
+	credentials := filepath.Join(varTmp(), "credentials.yaml")
+	if err := os.WriteFile(credentials, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(outside) })
+	h.opts.Hidden = []string{secret, h.logs, credentials, filepath.Join(secret, "missing")}
+	outside := varTmp()
 	e := h.engine()
 	if e.bwrap == "" {
 		t.Fatal("bwrap is installed but the engine does not use it")
 	}
-	if _, err := e.Run(context.Background(), request("d1", provision.Deploy, []string{"echo ok > here", "cat here", "test ! -e " + filepath.Join(secret, "store.db")}, nil)); err != nil {
+	if _, err := e.Run(context.Background(), request("d1", provision.Deploy, []string{"echo ok > here", "cat here", "test ! -e " + filepath.Join(secret, "store.db"), "test ! -s " + credentials}, nil)); err != nil {
 		t.Fatalf("the work directory is not writable, or a hidden file is visible: %v", err)
 	}
-	_, err = e.Run(context.Background(), request("d2", provision.Deploy, []string{"echo escaped > " + filepath.Join(outside, "f")}, nil))
+	_, err := e.Run(context.Background(), request("d2", provision.Deploy, []string{"echo escaped > " + filepath.Join(outside, "f")}, nil))
 	if err == nil || !strings.Contains(err.Error(), "Read-only file system") {
 		t.Errorf("error = %v; want a write outside the work directory refused", err)
 	}
