@@ -35,8 +35,23 @@ func cbManifest(provision, deprovision string) string {
 
 // cbInput is a command that prints a member of the input file's
 // environment.
-func cbInput(path string) string {
-	return `python3 -c 'import json; print(json.load(open("proton-inputs.json"))["environment"]` + path + `)'`
+func cbInput(path string) string { return cbRead(`["environment"]` + path) }
+
+// cbRead is a command that prints expr of the input file, which is i.
+func cbRead(expr string) string {
+	return `python3 -c 'import json; i = json.load(open("proton-inputs.json")); print(i` + expr + `)'`
+}
+
+// cbNotify is a manifest's list item: the command that reports the
+// outputs of the pairs (key, then a shell word of its value) with the
+// AWS CLI.
+func cbNotify(pairs ...string) string {
+	var outs []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		outs = append(outs, `{\"key\":\"`+pairs[i]+`\",\"valueString\":\"`+pairs[i+1]+`\"}`)
+	}
+	return "          - |-\n            aws proton notify-resource-deployment-status-change --resource-arn \"$RESOURCE_ARN\" --outputs \"[" +
+		strings.Join(outs, ",") + "]\"\n"
 }
 
 // cbReporting provisions by reporting, with the AWS CLI from inside the
@@ -144,6 +159,8 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 		t.Errorf("cb-slow ended %s: %q; want FAILED, stopped after 10s", env.DeploymentStatus, msg)
 	}
 
+	cbService(t, w)
+
 	// A delete runs the deprovision commands, with the role.
 	if _, err := w.cl.DeleteEnvironment(ctx, &proton.DeleteEnvironmentInput{Name: aws.String("cb-dev")}); err != nil {
 		t.Fatal(err)
@@ -155,4 +172,85 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	if _, err := w.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("deprovisioned-cb-dev")}); err != nil {
 		t.Errorf("the deprovision command's bucket: %v\n%s", err, w.srv.Logs())
 	}
+}
+
+// cbService deploys a service whose instance and pipeline are CodeBuild
+// templates on environment cb-dev: their commands read the input file
+// (the environment's outputs, the instance's inputs, the pipeline's
+// instances) and report outputs.
+func cbService(t *testing.T, w *provWorld) {
+	t.Helper()
+	ctx := context.Background()
+	files := bundletest.ServiceFiles()
+	delete(files, "instance_infrastructure/cloudformation.yaml")
+	delete(files, "pipeline_infrastructure/cloudformation.yaml")
+	files["instance_infrastructure/manifest.yaml"] = cbManifest(
+		cbNotify("env_k", "$("+cbRead(`["environment"]["outputs"]["k"]`)+")", "port", "$("+cbRead(`["service_instance"]["inputs"]["port"]`)+")",
+			"service", "$("+cbRead(`["service"]["name"]`)+")"),
+		"          - echo bye\n")
+	files["pipeline_infrastructure/manifest.yaml"] = cbManifest(
+		cbNotify("instances", "$("+cbRead(`["service_instances"][0]["name"]`)+")", "branch", "$("+cbRead(`["pipeline"]["inputs"]["branch"]`)+")"),
+		"          - echo bye\n")
+	bundletest.WriteObject(t, w.bundles, "bucket", "cbsvc.tar.gz", bundletest.Map(t, files))
+	if _, err := w.cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("cbsvc")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("cbsvc"),
+		Source:                         &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String("bucket"), Key: aws.String("cbsvc.tar.gz")}},
+		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String("cbreport"), MajorVersion: aws.String("1")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("cbsvc"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
+	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
+		got, err := w.cl.GetServiceTemplateVersion(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		return got.ServiceTemplateVersion.Status, nil
+	}); err != nil {
+		v, _ := w.cl.GetServiceTemplateVersion(ctx, key)
+		t.Fatalf("%v: %s", err, aws.ToString(v.ServiceTemplateVersion.StatusMessage))
+	}
+	if _, err := w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
+		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineCodebuildRoleArn: connRole(w.account, "pipeline-codebuild")}); err != nil {
+		t.Fatal(err)
+	}
+	in := svcCreate("cbweb", "proton: ServiceSpec\npipeline:\n  branch: release\ninstances:\n  - name: front\n    environment: cb-dev\n    spec:\n      port: 8080\n")
+	in.TemplateName = aws.String("cbsvc")
+	if _, err := w.cl.CreateService(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if inst := provWaitInstance(cctx, t, w.cl, "cbweb", "front"); inst.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Fatalf("instance ended %s: %s\n%s", inst.DeploymentStatus, aws.ToString(inst.DeploymentStatusMessage), w.srv.Logs())
+	}
+	got, err := w.cl.ListServiceInstanceOutputs(ctx, &proton.ListServiceInstanceOutputsInput{ServiceName: aws.String("cbweb"), ServiceInstanceName: aws.String("front")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := svcOutputs(t, got.Outputs), map[string]string{"env_k": "v", "port": "8080", "service": "cbweb"}; !maps.Equal(g, want) {
+		t.Errorf("instance outputs = %v, want %v", g, want)
+	}
+	if p := svcWaitPipeline(cctx, t, w.cl, "cbweb"); p.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Fatalf("pipeline ended %s: %s", p.DeploymentStatus, aws.ToString(p.DeploymentStatusMessage))
+	}
+	pouts, err := w.cl.ListServicePipelineOutputs(ctx, &proton.ListServicePipelineOutputsInput{ServiceName: aws.String("cbweb")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, want := svcOutputs(t, pouts.Outputs), map[string]string{"instances": "front", "branch": "release"}; !maps.Equal(g, want) {
+		t.Errorf("pipeline outputs = %v, want %v", g, want)
+	}
+	if _, err := w.cl.DeleteService(ctx, &proton.DeleteServiceInput{Name: aws.String("cbweb")}); err != nil {
+		t.Fatal(err)
+	}
+	provWaitGone(t, func() error {
+		_, err := w.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String("cbweb")})
+		return err
+	})
 }

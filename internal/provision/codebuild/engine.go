@@ -132,6 +132,11 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 	if c.InputType == "HCL" {
 		return provision.Result{}, errors.New("input_type HCL (a .tfvars input file) is not built yet for CodeBuild templates; use input_type JSON (proton-inputs.json)")
 	}
+	endpoint := e.opts.Endpoint()
+	if endpoint == "" {
+		// Without it the commands' Proton calls would go to AWS.
+		return provision.Result{}, errors.New("the URL of this server's Proton API is not known yet, so the commands could not report to it")
+	}
 	role := req.Credentials.CodebuildRoleArn
 	if role == "" {
 		return provision.Result{}, errors.New("no CodeBuild role to run the commands with: the environment needs a codebuildRoleArn or a connection with one (a pipeline: the account's pipelineCodebuildRoleArn)")
@@ -165,7 +170,7 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 	if e.opts.Sandbox && e.bwrap == "" {
 		out.note("bubblewrap (bwrap) is not installed: the commands run without a sandbox")
 	}
-	r := run{dir: dir, env: e.environment(dir, req, creds), script: script(commands), bwrap: e.bwrap, hidden: e.opts.Hidden,
+	r := run{dir: dir, env: e.environment(dir, endpoint, req, creds), script: script(commands), bwrap: e.bwrap, hidden: e.opts.Hidden,
 		timeout: e.opts.Timeout, out: out}
 	notice := unhonoured(c)
 	if err := r.exec(ctx); err != nil {

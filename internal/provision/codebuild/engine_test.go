@@ -338,13 +338,19 @@ func TestDestroyRunsDeprovision(t *testing.T) {
 	}
 }
 
-func TestRefusedRoleFailsTheDeployment(t *testing.T) {
+func TestRefusedRoleOrNoURLFailsTheDeployment(t *testing.T) {
 	h := newHarness(t)
 	h.sts.refuse = true
 	_, err := h.engine().Run(context.Background(), request("d1", provision.Deploy, []string{"echo hi"}, nil))
 	if err == nil || !strings.Contains(err.Error(), "could not assume the CodeBuild role "+testRole+": AccessDenied: not authorized") {
 		t.Fatalf("error = %v; want AWS's refusal", err)
 	}
+	h.opts.Endpoint = func() string { return "" }
+	if _, err := h.engine().Run(context.Background(), request("d1", provision.Deploy, []string{"echo hi"}, nil)); err == nil ||
+		!strings.Contains(err.Error(), "not known yet") {
+		t.Fatalf("error = %v; want the unknown URL refused", err)
+	}
+	h.opts.Endpoint = func() string { return testEndpoint }
 	noRole := request("d1", provision.Deploy, []string{"echo hi"}, nil)
 	noRole.Credentials.CodebuildRoleArn = ""
 	if _, err := h.engine().Run(context.Background(), noRole); err == nil || !strings.Contains(err.Error(), "no CodeBuild role") {

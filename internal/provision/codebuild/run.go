@@ -57,8 +57,8 @@ func shellQuote(s string) string {
 }
 
 // environment is the commands' environment: nothing of the server's but
-// PATH and its AWS endpoint settings.
-func (e *Engine) environment(dir string, req provision.Request, creds aws.Credentials) []string {
+// PATH and its AWS endpoint settings; endpoint is this server's URL.
+func (e *Engine) environment(dir, endpoint string, req provision.Request, creds aws.Credentials) []string {
 	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 	var passed []string
 	for _, kv := range e.opts.Environ {
@@ -80,7 +80,7 @@ func (e *Engine) environment(dir string, req provision.Request, creds aws.Creden
 		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
 		"AWS_SESSION_TOKEN=" + creds.SessionToken,
-		"AWS_ENDPOINT_URL_PROTON=" + e.opts.Endpoint(),
+		"AWS_ENDPOINT_URL_PROTON=" + endpoint,
 	}
 	sort.Strings(passed)
 	return append(env, passed...)
