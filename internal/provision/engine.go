@@ -76,6 +76,11 @@ type Commands struct {
 	Provision   []string          // run by a deploy
 	Deprovision []string          // run by a destroy
 	InputType   string            // JSON (the default) or HCL
+	// Variables are the manifest's env.variables, set for the commands.
+	Variables map[string]string
+	// Secrets name the variables that the manifest's env takes from
+	// Parameter Store or Secrets Manager, which a local run does not set.
+	Secrets []string
 	// Input is the document of the input file: the parameter namespaces of
 	// the target ({"environment": {"name": ..., "inputs": {...}}} for an
 	// environment), as AWS Proton wrote them for CodeBuild.

@@ -30,6 +30,7 @@ import (
 func cbManifest(provision, deprovision string) string {
 	return "infrastructure:\n  templates:\n    - rendering_engine: codebuild\n      settings:\n" +
 		"        image: aws/codebuild/amazonlinux2-x86_64-standard:4.0\n        runtimes:\n          nodejs: 16\n" +
+		"        env:\n          variables:\n            GREETING: hello\n          secrets-manager:\n            TOKEN: proton/token\n" +
 		"        provision:\n" + provision + "        deprovision:\n" + deprovision
 }
 
@@ -55,15 +56,17 @@ func cbNotify(pairs ...string) string {
 }
 
 // cbReporting provisions by reporting, with the AWS CLI from inside the
-// commands, the input it read, the role it runs as and k=v; and
-// deprovisions by making a bucket named after the environment, with the
-// same role, in moto.
+// commands, the input it read, the role it runs as, the manifest's
+// variable and k=v (after a long sleep for stage slow); and deprovisions
+// by making a bucket named after the environment, with the same role, in
+// moto.
 var cbReporting = cbManifest(
 	"          - "+cbInput(`["inputs"]["stage"]`)+" > stage.txt\n"+
+		"          - if [ \"$(cat stage.txt)\" = slow ]; then echo waiting; sleep 300; fi\n"+
 		"          - aws sts get-caller-identity --query Arn --output text > caller.txt\n"+
 		"          - >-\n            aws proton notify-resource-deployment-status-change --resource-arn \"$RESOURCE_ARN\" --status IN_PROGRESS\n"+
 		"            --outputs \"[{\\\"key\\\":\\\"k\\\",\\\"valueString\\\":\\\"v\\\"},{\\\"key\\\":\\\"stage\\\",\\\"valueString\\\":\\\"$(cat stage.txt)\\\"},"+
-		"{\\\"key\\\":\\\"caller\\\",\\\"valueString\\\":\\\"$(cat caller.txt)\\\"}]\"\n"+
+		"{\\\"key\\\":\\\"caller\\\",\\\"valueString\\\":\\\"$(cat caller.txt)\\\"},{\\\"key\\\":\\\"greeting\\\",\\\"valueString\\\":\\\"$GREETING\\\"}]\"\n"+
 		"          - aws proton notify-resource-deployment-status-change --resource-arn \"$RESOURCE_ARN\" --status SUCCEEDED\n",
 	"          - aws s3api create-bucket --bucket \"deprovisioned-$("+cbInput(`["name"]`)+")\"\n")
 
@@ -124,8 +127,9 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	if env.DeploymentStatus != types.DeploymentStatusSucceeded {
 		t.Fatalf("cb-dev ended %s: %s\n%s", env.DeploymentStatus, msg, w.srv.Logs())
 	}
-	if !strings.Contains(msg, "The 4 provision commands ran.") || strings.Count(msg, "cannot be honoured locally") != 1 {
-		t.Errorf("message %q; want the commands counted and the image named once", msg)
+	if !strings.Contains(msg, "The 5 provision commands ran.") || strings.Count(msg, "cannot be honoured locally") != 1 ||
+		!strings.Contains(msg, "Secrets Manager (TOKEN)") {
+		t.Errorf("message %q; want the commands counted, the image and the secret named once", msg)
 	}
 	outs, err := w.cl.ListEnvironmentOutputs(ctx, &proton.ListEnvironmentOutputsInput{EnvironmentName: aws.String("cb-dev")})
 	if err != nil {
@@ -134,7 +138,7 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	got := svcOutputs(t, outs.Outputs)
 	caller := got["caller"]
 	delete(got, "caller")
-	if want := map[string]string{"k": "v", "stage": "one"}; !maps.Equal(got, want) ||
+	if want := map[string]string{"k": "v", "stage": "one", "greeting": "hello"}; !maps.Equal(got, want) ||
 		!strings.HasPrefix(caller, "arn:aws:sts::"+w.account+":assumed-role/codebuild/openproton-") {
 		t.Errorf("outputs = %v with caller %q; want %v and the assumed CodeBuild role", got, caller, want)
 	}
@@ -160,6 +164,28 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	}
 
 	cbService(t, w)
+
+	// A cancel of an update stops its commands; the environment keeps
+	// its outputs.
+	if _, err := w.cl.UpdateEnvironment(ctx, &proton.UpdateEnvironmentInput{Name: aws.String("cb-dev"), DeploymentType: types.DeploymentUpdateTypeCurrentVersion,
+		Spec: aws.String(provEnvSpec("slow"))}); err != nil {
+		t.Fatal(err)
+	}
+	cbWaitLog(t, logs, "\nwaiting\n") // the output, not the command
+	if _, err := w.cl.CancelEnvironmentDeployment(ctx, &proton.CancelEnvironmentDeploymentInput{EnvironmentName: aws.String("cb-dev")}); err != nil {
+		t.Fatal(err)
+	}
+	env = envWaitTerminal(t, w.cl, "cb-dev", time.Minute)
+	if env.DeploymentStatus != types.DeploymentStatusCancelled {
+		t.Errorf("the cancelled update ended %s: %s", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+	if !cbLogSays(t, logs, "[openproton] stopped: User initiated cancellation.") {
+		t.Errorf("no log says that the cancel stopped the commands: %s", cbLogsText(t, logs))
+	}
+	outs, err = w.cl.ListEnvironmentOutputs(ctx, &proton.ListEnvironmentOutputsInput{EnvironmentName: aws.String("cb-dev")})
+	if err != nil || svcOutputs(t, outs.Outputs)["stage"] != "one" {
+		t.Errorf("outputs after the cancel: %v, %v; want those of the last success", outs, err)
+	}
 
 	// A delete runs the deprovision commands, with the role.
 	if _, err := w.cl.DeleteEnvironment(ctx, &proton.DeleteEnvironmentInput{Name: aws.String("cb-dev")}); err != nil {
@@ -253,4 +279,44 @@ func cbService(t *testing.T, w *provWorld) {
 		_, err := w.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String("cbweb")})
 		return err
 	})
+}
+
+// cbLogSays reports whether a log in logs holds text.
+func cbLogSays(t *testing.T, logs, text string) bool {
+	t.Helper()
+	entries, err := os.ReadDir(logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if b, err := os.ReadFile(filepath.Join(logs, e.Name())); err == nil && strings.Contains(string(b), text) {
+			return true
+		}
+	}
+	return false
+}
+
+// cbWaitLog waits until a log in logs holds text.
+func cbWaitLog(t *testing.T, logs, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cbLogSays(t, logs, text); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log says %q after a minute", text)
+		}
+	}
+}
+
+// cbLogsText is every log in logs, for messages.
+func cbLogsText(t *testing.T, logs string) string {
+	t.Helper()
+	entries, err := os.ReadDir(logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(logs, e.Name()))
+		b.WriteString("== " + e.Name() + "\n" + string(data))
+	}
+	return b.String()
 }

@@ -115,6 +115,7 @@ func TestCommandsRunInOrderInOneShell(t *testing.T) {
 		`echo "$LATER" >> ` + out + `; sh hello.sh >> ` + out,
 		"cat ../proton-inputs.json ../proton-input.json >> " + out,
 	}, nil)
+	req.Commands.Secrets = []string{"TOKEN"}
 	res, err := h.engine().Run(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +139,7 @@ func TestCommandsRunInOrderInOneShell(t *testing.T) {
 		}
 	}
 	if !strings.Contains(res.Message, "The 4 provision commands ran.") || strings.Count(res.Message, "cannot be honoured locally") != 1 ||
-		!strings.Contains(res.Message, "image aws/codebuild/amazonlinux2-x86_64-standard:4.0 and runtimes nodejs 16") {
+		!strings.Contains(res.Message, "image aws/codebuild/amazonlinux2-x86_64-standard:4.0, runtimes nodejs 16 and env variables from Parameter Store or Secrets Manager (TOKEN) cannot") {
 		t.Errorf("message = %q; want the commands counted and the image and runtimes named once", res.Message)
 	}
 	if len(res.Outputs) != 0 {
@@ -153,6 +154,7 @@ func TestEnvironmentIsClean(t *testing.T) {
 		"AWS_ENDPOINT_URL_PROTON=http://elsewhere", "OPENPROTON_STORE=sqlite:x"}
 	out := filepath.Join(t.TempDir(), "env")
 	req := request("d1", provision.Deploy, []string{"env > " + out, `test -f "$HOME/proton-inputs.json" && test "$PWD" = "$HOME"`}, nil)
+	req.Commands.Variables = map[string]string{"TF_VERSION": "1.3.4", "AWS_ACCESS_KEY_ID": "manifest", "PATH": "/manifest", "RESOURCE_ARN": "x"}
 	if _, err := h.engine().Run(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +173,8 @@ func TestEnvironmentIsClean(t *testing.T) {
 	}
 	want := map[string]string{"PATH": os.Getenv("PATH"), "RESOURCE_ARN": testARN, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "ASIARUN", "AWS_SECRET_ACCESS_KEY": "run-secret", "AWS_SESSION_TOKEN": "run-token",
-		"AWS_ENDPOINT_URL_PROTON": testEndpoint, "AWS_ENDPOINT_URL": "http://aws.example", "AWS_ENDPOINT_URL_S3": "http://s3.example"}
+		"AWS_ENDPOINT_URL_PROTON": testEndpoint, "AWS_ENDPOINT_URL": "http://aws.example", "AWS_ENDPOINT_URL_S3": "http://s3.example",
+		"TF_VERSION": "1.3.4"}
 	home := got["HOME"]
 	delete(got, "HOME")
 	if !strings.HasPrefix(home, h.opts.WorkDir) {

@@ -83,7 +83,24 @@ func (e *Engine) environment(dir, endpoint string, req provision.Request, creds 
 		"AWS_ENDPOINT_URL_PROTON=" + endpoint,
 	}
 	sort.Strings(passed)
-	return append(env, passed...)
+	env = append(env, passed...)
+	// The manifest's variables, but none of the above.
+	set := map[string]bool{}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		set[name] = true
+	}
+	names := make([]string, 0, len(req.Commands.Variables))
+	for name := range req.Commands.Variables {
+		if !set[name] && name != "" && !strings.ContainsAny(name, "=\x00") {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		env = append(env, name+"="+req.Commands.Variables[name])
+	}
+	return env
 }
 
 // exec runs the script. It returns nil when every command succeeded; else
@@ -153,9 +170,10 @@ func (r run) sandbox() []string {
 }
 
 // unhonoured is the notice of what the manifest asks that a local run
-// cannot give: the CodeBuild image and runtimes.
+// cannot give: the CodeBuild image and runtimes, and the variables from
+// Parameter Store or Secrets Manager.
 func unhonoured(c *provision.Commands) string {
-	if c.Image == "" && len(c.Runtimes) == 0 {
+	if c.Image == "" && len(c.Runtimes) == 0 && len(c.Secrets) == 0 {
 		return ""
 	}
 	var asked []string
@@ -170,7 +188,14 @@ func unhonoured(c *provision.Commands) string {
 		sort.Strings(names)
 		asked = append(asked, "runtimes "+strings.Join(names, ", "))
 	}
-	return "openproton ran the commands on its own host, with its tools: the manifest's " + strings.Join(asked, " and ") + " cannot be honoured locally."
+	if len(c.Secrets) > 0 {
+		asked = append(asked, "env variables from Parameter Store or Secrets Manager ("+strings.Join(c.Secrets, ", ")+")")
+	}
+	list := asked[len(asked)-1]
+	if len(asked) > 1 {
+		list = strings.Join(asked[:len(asked)-1], ", ") + " and " + list
+	}
+	return "openproton ran the commands on its own host, with its tools: the manifest's " + list + " cannot be honoured locally."
 }
 
 // failure is a run that failed: what happened, and the output's last
