@@ -36,18 +36,21 @@ type Config struct {
 	MaxSkew time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Runs are the credentials of CodeBuild runs in progress; nil: none.
+	Runs *Runs
 }
 
 // Authenticator resolves the Caller of a request. It is safe for
 // concurrent use: nothing in it changes after New but a cache of derived
-// signing keys.
+// signing keys and the credentials of CodeBuild runs (Runs).
 type Authenticator struct {
 	mode           Mode
 	defaultAccount string
 	credentials    map[string]credential
 	maxSkew        time.Duration
 	now            func() time.Time
-	keys           sigv4.SigningKeys // derived signing keys, the only state that changes
+	keys           sigv4.SigningKeys // derived signing keys
+	runs           *Runs             // the credentials of CodeBuild runs, which come and go
 }
 
 // New validates cfg, loads the credentials file in sigv4 mode, and returns
@@ -57,7 +60,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Authenticator{mode: mode, defaultAccount: cfg.DefaultAccount, maxSkew: cfg.MaxSkew, now: cfg.Now}
+	a := &Authenticator{mode: mode, defaultAccount: cfg.DefaultAccount, maxSkew: cfg.MaxSkew, now: cfg.Now, runs: cfg.Runs}
 	if a.defaultAccount == "" {
 		a.defaultAccount = DefaultAccount
 	}
@@ -108,6 +111,15 @@ func (a *Authenticator) Authenticate(r *http.Request, body []byte) (Caller, erro
 		return Caller{}, toFault(err)
 	}
 
+	if run, ok := a.runs.lookup(s.AccessKeyID); ok {
+		// openproton issued these credentials itself and knows their
+		// secret: they are verified in either mode.
+		if err := s.VerifyCached(&a.keys, r, body, run.secret, a.now(), a.maxSkew); err != nil {
+			return Caller{}, toFault(err)
+		}
+		return Caller{Account: run.account, Region: s.Region, Partition: Partition(s.Region), AccessKey: s.AccessKeyID,
+			Deployment: run.deployment}, nil
+	}
 	var account string
 	switch a.mode {
 	case ModeSigV4:

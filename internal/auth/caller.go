@@ -8,6 +8,9 @@ type Caller struct {
 	Region    string
 	Partition string
 	AccessKey string
+	// Deployment is set when the request is signed with the credentials
+	// of a CodeBuild run (Runs): the deployment that the run carries out.
+	Deployment string
 }
 
 // Partition returns the AWS partition of region, which ARNs must carry.

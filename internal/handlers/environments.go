@@ -239,7 +239,7 @@ func (s *Service) NotifyResourceDeploymentStatusChange(ctx context.Context, in *
 	}
 	n := deployments.NotifyInput{
 		ResourceArn: str(in.ResourceArn), Status: str(in.Status), DeploymentID: str(in.DeploymentId),
-		Outputs: outs, StatusMessage: in.StatusMessage,
+		Outputs: outs, StatusMessage: in.StatusMessage, Run: caller.Deployment,
 	}
 	// Service instances and pipelines have ARNs of type service; every
 	// other ARN is the environments family's to answer.

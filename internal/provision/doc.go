@@ -8,7 +8,9 @@
 // Emulate (--provisioner emulate, the default) provisions nothing: it waits
 // a configurable delay and reports success, with outputs taken from the
 // rendered CloudFormation template's Outputs section, placeholders standing
-// for what only provisioning could give (see Emulate). The engine of
-// --provisioner aws, which deploys real CloudFormation stacks, is in the
-// package cloudformation below this one.
+// for what only provisioning could give (see Emulate); it emulates
+// CodeBuild templates alike. The engine of --provisioner aws (AWS) gives
+// CloudFormation templates to the package cloudformation below this one,
+// which deploys real stacks, and CodeBuild templates to the package
+// codebuild, which runs their commands on the openproton host.
 package provision

@@ -57,12 +57,34 @@ type Request struct {
 	// commands (its manifest's rendering_engine codebuild), for deploys
 	// and destroys alike: a destroy may render no files.
 	CodeBuild bool
-	Spec      string
-	Inputs    map[string]any
+	// Commands are the settings of a CodeBuild template (set with
+	// CodeBuild): what an engine that runs them needs.
+	Commands *Commands
+	Spec     string
+	Inputs   map[string]any
 	// EnvironmentOutputs are the outputs of the environment the target
 	// lives in (for an environment: its own current outputs).
 	EnvironmentOutputs map[string]string
 	Credentials        Credentials
+}
+
+// Commands are the settings of a CodeBuild template's manifest and the
+// document of its input file.
+type Commands struct {
+	Image       string            // the CodeBuild image named by the manifest
+	Runtimes    map[string]string // runtimes: name to version, as written
+	Provision   []string          // run by a deploy
+	Deprovision []string          // run by a destroy
+	InputType   string            // JSON (the default) or HCL
+	// Variables are the manifest's env.variables, set for the commands.
+	Variables map[string]string
+	// Secrets name the variables that the manifest's env takes from
+	// Parameter Store or Secrets Manager, which a local run does not set.
+	Secrets []string
+	// Input is the document of the input file: the parameter namespaces of
+	// the target ({"environment": {"name": ..., "inputs": {...}}} for an
+	// environment), as AWS Proton wrote them for CodeBuild.
+	Input map[string]any
 }
 
 // Output is one output value.

@@ -46,6 +46,11 @@ type Config struct {
 	ProvisionerDelay   time.Duration
 	ProvisionerPoll    time.Duration
 	ProvisionerTimeout time.Duration
+	// CodeBuild templates under --provisioner aws (config_environments.go).
+	CodeBuildTimeout   time.Duration
+	CodeBuildSandbox   bool
+	CodeBuildLogs      string
+	CodeBuildEndpoint  string
 	DeploymentWorkers  int
 	DeploymentLease    time.Duration
 	DeploymentAttempts int

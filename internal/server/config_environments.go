@@ -2,11 +2,24 @@ package server
 
 import (
 	"flag"
+	"net/url"
 	"time"
 
 	"github.com/openproton/openproton/internal/provision/cloudformation"
+	"github.com/openproton/openproton/internal/provision/codebuild"
 	"github.com/openproton/openproton/internal/render"
 )
+
+// DefaultCodeBuildLogs is where the output of CodeBuild commands is kept
+// unless --codebuild-logs says otherwise: in the data directory below the
+// working directory.
+const DefaultCodeBuildLogs = "openproton-data/codebuild-logs"
+
+// httpURL reports whether s is an http or https URL with a host.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
 
 // The provisioners (--provisioner).
 const (
@@ -20,10 +33,14 @@ func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.EnvironmentQuota, "quota-environments", 100, "environments an account may have per region")
 	fs.IntVar(&c.ServiceQuota, "quota-services", 1000, "services an account may have per region")
 	fs.IntVar(&c.InstanceQuota, "quota-service-instances", 20, "instances one service may have")
-	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments: emulate provisions nothing and completes each deployment after --provisioner-delay; aws deploys CloudFormation stacks with the AWS SDK's standard configuration (credentials, AWS_ENDPOINT_URL...), assuming each deployment's role")
+	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments: emulate provisions nothing and completes each deployment after --provisioner-delay; aws deploys CloudFormation stacks with the AWS SDK's standard configuration (credentials, AWS_ENDPOINT_URL...), assuming each deployment's role, and runs the commands of CodeBuild templates on this host")
 	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
 	fs.DurationVar(&c.ProvisionerPoll, "provisioner-poll", cloudformation.DefaultPoll, "how often the aws provisioner reads a stack or change set it waits for")
 	fs.DurationVar(&c.ProvisionerTimeout, "provisioner-timeout", cloudformation.DefaultTimeout, "how long the aws provisioner waits for one change set, stack operation or rollback before it fails the deployment")
+	fs.DurationVar(&c.CodeBuildTimeout, "codebuild-timeout", codebuild.DefaultTimeout, "how long the commands of one CodeBuild template's run may take under --provisioner aws before they are stopped and the deployment fails")
+	fs.BoolVar(&c.CodeBuildSandbox, "codebuild-sandbox", true, "run the commands of CodeBuild templates in a bubblewrap sandbox (bwrap) when it is installed: the work directory writable, the rest of the file system read-only")
+	fs.StringVar(&c.CodeBuildLogs, "codebuild-logs", DefaultCodeBuildLogs, "directory that keeps the output of each deployment's CodeBuild commands, as <deployment id>.log")
+	fs.StringVar(&c.CodeBuildEndpoint, "codebuild-proton-endpoint", "", "URL of this server that CodeBuild commands call (their AWS_ENDPOINT_URL_PROTON); empty: http:// and the address the server listens on, 127.0.0.1 for a wildcard one")
 	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
 	fs.DurationVar(&c.DeploymentLease, "deployment-lease", 30*time.Second, "how long a process holds a deployment without renewing it before another may take it over (after a crash)")
 	fs.IntVar(&c.DeploymentAttempts, "deployment-attempts", 5, "how often a deployment is taken up (after crashes) before it fails")
@@ -48,6 +65,12 @@ func (c Config) validateEnvironments() error {
 		return bad("provisioner-poll", "%s: at least 10ms", c.ProvisionerPoll)
 	case c.ProvisionerTimeout < time.Second:
 		return bad("provisioner-timeout", "%s: at least 1s", c.ProvisionerTimeout)
+	case c.CodeBuildTimeout < time.Second:
+		return bad("codebuild-timeout", "%s: at least 1s", c.CodeBuildTimeout)
+	case c.CodeBuildLogs == "":
+		return bad("codebuild-logs", "%q: must name a directory", c.CodeBuildLogs)
+	case c.CodeBuildEndpoint != "" && !httpURL(c.CodeBuildEndpoint):
+		return bad("codebuild-proton-endpoint", "%q: an http:// or https:// URL with a host", c.CodeBuildEndpoint)
 	case c.DeploymentWorkers < 1 || c.DeploymentWorkers > 256:
 		return bad("deployment-workers", "%d: between 1 and 256", c.DeploymentWorkers)
 	case c.DeploymentLease < time.Second:

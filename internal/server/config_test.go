@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -142,9 +143,41 @@ func TestProvisionerSettings(t *testing.T) {
 		{[]string{"--provisioner", "terraform"}, `invalid --provisioner "terraform": emulate or aws`},
 		{[]string{"--provisioner-poll", "1ms"}, "invalid --provisioner-poll 1ms: at least 10ms"},
 		{[]string{"--provisioner-timeout", "500ms"}, "invalid --provisioner-timeout 500ms: at least 1s"},
+		{[]string{"--codebuild-timeout", "10ms"}, "invalid --codebuild-timeout 10ms: at least 1s"},
+		{[]string{"--codebuild-logs", ""}, `invalid --codebuild-logs "": must name a directory`},
+		{[]string{"--codebuild-proton-endpoint", "localhost:4577"}, `invalid --codebuild-proton-endpoint "localhost:4577": an http:// or https:// URL with a host`},
 	} {
 		if _, err := ParseConfig(bad.args, none); err == nil || err.Error() != bad.want {
 			t.Errorf("%v: %v\nwant %s", bad.args, err, bad.want)
+		}
+	}
+}
+
+// TestCodeBuildSettings: the defaults of the CodeBuild engine's settings,
+// and the sandbox turned off from the environment.
+func TestCodeBuildSettings(t *testing.T) {
+	c, err := ParseConfig(nil, func(string) string { return "" })
+	if err != nil || c.CodeBuildTimeout != time.Hour || !c.CodeBuildSandbox || c.CodeBuildLogs != DefaultCodeBuildLogs || c.CodeBuildEndpoint != "" {
+		t.Fatalf("defaults: timeout %s, sandbox %v, logs %q, endpoint %q, %v", c.CodeBuildTimeout, c.CodeBuildSandbox, c.CodeBuildLogs, c.CodeBuildEndpoint, err)
+	}
+	env := map[string]string{"OPENPROTON_CODEBUILD_SANDBOX": "false", "OPENPROTON_CODEBUILD_PROTON_ENDPOINT": "https://proton.example.com"}
+	c, err = ParseConfig([]string{"--codebuild-timeout", "5m"}, func(k string) string { return env[k] })
+	if err != nil || c.CodeBuildTimeout != 5*time.Minute || c.CodeBuildSandbox || c.CodeBuildEndpoint != "https://proton.example.com" {
+		t.Fatalf("set: timeout %s, sandbox %v, endpoint %q, %v", c.CodeBuildTimeout, c.CodeBuildSandbox, c.CodeBuildEndpoint, err)
+	}
+}
+
+// TestListenerURL: CodeBuild commands reach a wildcard listener on
+// loopback.
+func TestListenerURL(t *testing.T) {
+	for addr, want := range map[string]string{"127.0.0.1:4577": "http://127.0.0.1:4577", "0.0.0.0:80": "http://127.0.0.1:80",
+		"[::]:4577": "http://[::1]:4577", "[::1]:9": "http://[::1]:9", "10.1.2.3:4577": "http://10.1.2.3:4577"} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := listenerURL(a); got != want {
+			t.Errorf("listenerURL(%s) = %q, want %q", addr, got, want)
 		}
 	}
 }

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/pagetoken"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/provision"
 	"github.com/openproton/openproton/internal/provision/cloudformation"
+	"github.com/openproton/openproton/internal/provision/codebuild"
 	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/worker"
@@ -42,8 +44,8 @@ type templateResolver interface {
 // deployments of every target: the services, and the loop of workers that
 // carry out deployment jobs with the configured engine, which wakes when
 // one is queued.
-func newDeploying(ctx context.Context, cfg Config, st store.Store, t templateResolver, pages *pagetoken.Codec, log *slog.Logger) (deploying, error) {
-	engine, err := newEngine(ctx, cfg)
+func newDeploying(ctx context.Context, cfg Config, st store.Store, t templateResolver, pages *pagetoken.Codec, log *slog.Logger, cw commandsWiring) (deploying, error) {
+	engine, err := newEngine(ctx, cfg, log, cw)
 	if err != nil {
 		return deploying{}, err
 	}
@@ -66,11 +68,42 @@ func newDeploying(ctx context.Context, cfg Config, st store.Store, t templateRes
 	}, nil
 }
 
+// commandsWiring is what the CodeBuild engine shares with the rest of the
+// server: the registry of its runs' credentials, which the authenticator
+// reads, and the server's own URL.
+type commandsWiring struct {
+	runs     *auth.Runs
+	endpoint func() string
+}
+
 // newEngine returns the provisioning engine that --provisioner names.
-func newEngine(ctx context.Context, cfg Config) (provision.Engine, error) {
+func newEngine(ctx context.Context, cfg Config, log *slog.Logger, cw commandsWiring) (provision.Engine, error) {
 	if cfg.Provisioner != ProvisionerAWS {
 		return provision.Emulate{Delay: cfg.ProvisionerDelay}, nil
 	}
-	return cloudformation.New(ctx, cloudformation.Options{Poll: cfg.ProvisionerPoll, Timeout: cfg.ProvisionerTimeout,
+	cfn, err := cloudformation.New(ctx, cloudformation.Options{Poll: cfg.ProvisionerPoll, Timeout: cfg.ProvisionerTimeout,
 		CancelRequested: func(cause error) bool { return errors.Is(cause, worker.ErrCancelRequested) }})
+	if err != nil {
+		return nil, err
+	}
+	cb, err := codebuild.New(ctx, codebuild.Options{Timeout: cfg.CodeBuildTimeout, Sandbox: cfg.CodeBuildSandbox,
+		Hidden: cfg.hiddenFromCommands(), LogDir: cfg.CodeBuildLogs, Endpoint: cw.endpoint, Runs: cw.runs, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	return provision.AWS{CloudFormation: cfn, CodeBuild: cb}, nil
+}
+
+// hiddenFromCommands are the server's files that sandboxed CodeBuild
+// commands must not see: the logs of other deployments, the SQLite store
+// and the credentials file.
+func (c Config) hiddenFromCommands() []string {
+	hidden := []string{c.CodeBuildLogs}
+	if ss, err := ParseStore(c.Store); err == nil && ss.Kind == StoreSQLite {
+		hidden = append(hidden, ss.Path, ss.Path+"-wal", ss.Path+"-shm")
+	}
+	if c.Credentials != "" {
+		hidden = append(hidden, c.Credentials)
+	}
+	return hidden
 }

@@ -46,15 +46,19 @@ type Server struct {
 	registrations *worker.Loop
 	// deployments carries out deployments while serving.
 	deployments *worker.Loop
+	// self is the URL that CodeBuild commands call this server at.
+	self *selfURL
 }
 
 // New opens the store and wires every part. Close releases the store.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	runs := auth.NewRuns()
 	authn, err := auth.New(auth.Config{
 		Mode:            cfg.Auth,
 		CredentialsFile: cfg.Credentials,
 		DefaultAccount:  cfg.DefaultAccount,
 		MaxSkew:         cfg.MaxClockSkew,
+		Runs:            runs,
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +85,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	d, err := newDeploying(ctx, cfg, st, tmpl, pages, log)
+	self := &selfURL{}
+	if cfg.CodeBuildEndpoint != "" {
+		self.set(cfg.CodeBuildEndpoint)
+	}
+	d, err := newDeploying(ctx, cfg, st, tmpl, pages, log, commandsWiring{runs: runs, endpoint: self.get})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -93,7 +101,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/health", health(st))
 	mux.Handle("/", api)
-	s := &Server{cfg: cfg, log: log, store: st, registrations: registrations, deployments: d.loop}
+	s := &Server{cfg: cfg, log: log, store: st, registrations: registrations, deployments: d.loop, self: self}
 	s.handler = s.middleware(mux)
 	return s, nil
 }
@@ -155,6 +163,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { _ = debug.Serve(dln) }()
 		defer debug.Close()
 		s.log.Info("debug listener on", "addr", dln.Addr().String())
+	}
+	if s.cfg.CodeBuildEndpoint == "" {
+		s.self.set(listenerURL(ln.Addr()))
 	}
 	go s.purgeLoop(ctx)
 	// The registration workers stop before Serve returns, so that none

@@ -3,8 +3,8 @@ package e2e
 // --provisioner aws against moto_server: environments, service instances
 // and pipelines deploy as real CloudFormation stacks in the account of
 // their role, with the stacks' resolved outputs and resources; updates
-// change the stacks and deletes remove them. A CodeBuild template fails
-// its deployment, saying that it is not built yet.
+// change the stacks and deletes remove them. CodeBuild templates:
+// provision_codebuild_test.go.
 
 import (
 	"context"
@@ -148,12 +148,17 @@ func provStartMoto(t *testing.T) string {
 	})
 }
 
-func provStart(t *testing.T) *provWorld {
+// provStart starts moto_server and a server with --provisioner aws on it,
+// with further flags.
+func provStart(t *testing.T, flags ...string) *provWorld {
 	t.Helper()
 	w := &provWorld{moto: provStartMoto(t), bundles: t.TempDir(), account: connAccount()}
 	env := []string{"AWS_ENDPOINT_URL=" + w.moto, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1"}
-	w.srv = StartServerEnv(t, env, "--bundle-dir", w.bundles, "--provisioner", "aws", "--provisioner-poll", "100ms",
-		"--provisioner-timeout", "1m")
+	if !slices.Contains(flags, "--codebuild-logs") {
+		flags = append(flags, "--codebuild-logs", t.TempDir())
+	}
+	w.srv = StartServerEnv(t, env, append([]string{"--bundle-dir", w.bundles, "--provisioner", "aws", "--provisioner-poll", "100ms",
+		"--provisioner-timeout", "1m"}, flags...)...)
 	t.Cleanup(connHTTPClient.CloseIdleConnections)
 	w.cl = connClient(w.srv, w.account, "us-east-1")
 	cfg := w.configAs(aws.ToString(connRole(w.account, "proton")))
@@ -493,35 +498,6 @@ func provWaitGone(t *testing.T, get func() error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// TestProvisionAWSCodeBuildNotBuilt: a CodeBuild template under
-// --provisioner aws fails its deployment, saying why, and its environment
-// can still be deleted.
-func TestProvisionAWSCodeBuildNotBuilt(t *testing.T) {
-	t.Parallel()
-	w := provStart(t)
-	ctx := context.Background()
-	files := bundletest.EnvFiles()
-	delete(files, "infrastructure/cloudformation.yaml")
-	files["infrastructure/manifest.yaml"] = "infrastructure:\n  templates:\n    - rendering_engine: codebuild\n      settings:\n        image: aws/codebuild/standard:7.0\n" +
-		"        provision: [\"echo provision\"]\n        deprovision: [\"echo deprovision\"]\n"
-	envPublishBundle(t, w.cl, w.bundles, "cbenv", bundletest.Map(t, files))
-	if _, err := w.cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("cb"), TemplateName: aws.String("cbenv"),
-		TemplateMajorVersion: aws.String("1"), Spec: aws.String("proton: EnvironmentSpec\nspec: {}\n"), CodebuildRoleArn: connRole(w.account, "codebuild")}); err != nil {
-		t.Fatal(err)
-	}
-	env := envWaitTerminal(t, w.cl, "cb", time.Minute)
-	if msg := aws.ToString(env.DeploymentStatusMessage); env.DeploymentStatus != types.DeploymentStatusFailed || !strings.Contains(msg, "CodeBuild provisioning (rendering_engine: codebuild) is not built yet for --provisioner aws") {
-		t.Fatalf("environment ended %s: %q; want FAILED saying CodeBuild is not built", env.DeploymentStatus, msg)
-	}
-	if _, err := w.cl.DeleteEnvironment(ctx, &proton.DeleteEnvironmentInput{Name: aws.String("cb")}); err != nil {
-		t.Fatal(err)
-	}
-	provWaitGone(t, func() error {
-		_, err := w.cl.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("cb")})
-		return err
-	})
 }
 
 // TestProvisionAWSThroughConnection: an environment provisioned through an

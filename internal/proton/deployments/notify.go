@@ -17,6 +17,9 @@ type NotifyInput struct {
 	DeploymentID  string // "" means the resource's last attempted deployment
 	Outputs       []store.Output
 	StatusMessage *string
+	// Run is the deployment of the CodeBuild run whose credentials signed
+	// the notification (auth.Caller.Deployment), if any.
+	Run string
 }
 
 // Notify records what provisioning automation reports about d, a
@@ -29,7 +32,13 @@ type NotifyInput struct {
 // finished a self-managed deployment which changes nothing (an automation
 // retrying a call whose answer it lost): it is accepted. The target's
 // family has found d and checked the caller.
+//
+// The commands of a CodeBuild run report too, with the credentials that
+// the run gave them (in.Run is d): see runNotify.
 func (s *Service) Notify(ctx context.Context, d store.Deployment, in NotifyInput, what string, now time.Time) error {
+	if in.Run != "" && in.Run == d.ID {
+		return s.runNotify(ctx, d, in, what, now)
+	}
 	if d.Mode != store.ModeSelfManaged {
 		return fault.New(fault.Conflict, "Deployment %s of %s is %s; notifications report on self-managed deployments only, and change nothing else.",
 			d.ID, what, modeWords(d.Mode))
@@ -71,6 +80,19 @@ func (s *Service) Notify(ctx context.Context, d store.Deployment, in NotifyInput
 		return family.Internal("complete deployment", err)
 	}
 	return nil
+}
+
+// runNotify records what the commands of d's CodeBuild run report about
+// d while they run: its outputs, and nothing else. The run's engine ends d
+// when the commands end, as their exit status says, and writes its
+// message; so a status (IN_PROGRESS, or the SUCCEEDED or FAILED that AWS's
+// samples send from their last command) and a status message are
+// accepted and not recorded.
+func (s *Service) runNotify(ctx context.Context, d store.Deployment, in NotifyInput, what string, now time.Time) error {
+	if !d.Status.InFlight() {
+		return fault.New(fault.Conflict, "Deployment %s of %s already ended (%s); a notification can no longer change it.", d.ID, what, d.Status)
+	}
+	return s.recordOutputs(ctx, d, NotifyInput{Outputs: in.Outputs}, now)
 }
 
 // modeWords names who carries out deployments of a mode, for messages.

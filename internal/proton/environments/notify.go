@@ -19,7 +19,7 @@ type NotifyInput = deployments.NotifyInput
 // Notify records what provisioning automation reports about a deployment of
 // an environment (deployments.Service.Notify says how). The caller is the
 // environment's account or, for an environment that uses a connection, its
-// environment account.
+// environment account, or a CodeBuild run of the deployment notified.
 func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput) error {
 	a, ok := arn.Parse(in.ResourceArn)
 	if !ok || a.Region != caller.Region || a.Type() != ResourceType {
@@ -29,12 +29,13 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in NotifyInput
 	if err != nil {
 		return err
 	}
-	if caller.Account != e.Account && (e.EnvironmentAccountID == "" || caller.Account != e.EnvironmentAccountID) {
-		return tagging.NotFound(in.ResourceArn)
-	}
 	id := in.DeploymentID
 	if id == "" {
 		id = e.LastAttemptedDeploymentID
+	}
+	if caller.Account != e.Account && (e.EnvironmentAccountID == "" || caller.Account != e.EnvironmentAccountID) &&
+		(caller.Deployment == "" || caller.Deployment != id) {
+		return tagging.NotFound(in.ResourceArn)
 	}
 	d, err := s.store.GetDeployment(ctx, e.Region, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != e.Account || d.TargetResourceType != store.TargetEnvironment || d.EnvironmentName != e.Name)) {

@@ -2,6 +2,7 @@ package environments
 
 import (
 	"fmt"
+	"github.com/openproton/openproton/internal/auth"
 	"testing"
 
 	"github.com/openproton/openproton/internal/fault"
@@ -154,5 +155,49 @@ func TestNotifyChangesOnlyInFlightSelfManagedDeployments(t *testing.T) {
 	want := notifyState{store.DeploySucceeded, "", store.DeploySucceeded, "", fmt.Sprint([]store.Output{out("subnet", "s-1"), out("vpc", "v-7")})}
 	if got != want {
 		t.Errorf("self-managed deployment after its notifications: %+v, want %+v", got, want)
+	}
+}
+
+// TestNotifyFromACodeBuildRun: the credentials of a CodeBuild run report
+// outputs of their own in-flight deployment, from the role's account; a
+// status and a message are accepted and not recorded, the engine ends the
+// deployment. Another deployment, or one that ended, is refused.
+func TestNotifyFromACodeBuildRun(t *testing.T) {
+	f := newFixture(t)
+	msg := "from the commands"
+	e := f.create(t, "cb")
+	id := e.LastAttemptedDeploymentID
+	run := caller
+	run.Account, run.AccessKey, run.Deployment = "222222222222", "ASIARUN", id
+	notify := func(c auth.Caller, status string, msg *string, outs ...store.Output) error {
+		return f.svc.Notify(t.Context(), c, NotifyInput{ResourceArn: ARN(e), Status: status, StatusMessage: msg, Outputs: outs, Run: c.Deployment})
+	}
+	before := f.notifyState(t, "cb", id)
+	for _, c := range []struct {
+		status string
+		outs   []store.Output
+	}{{"", []store.Output{out("k", "v")}}, {"IN_PROGRESS", []store.Output{out("k2", "v2")}}, {"SUCCEEDED", nil}, {"FAILED", []store.Output{out("k", "v1")}}} {
+		if err := notify(run, c.status, &msg, c.outs...); err != nil {
+			t.Fatalf("run's %q notification: %v", c.status, err)
+		}
+	}
+	got := f.notifyState(t, "cb", id)
+	want := before
+	want.outputs = fmt.Sprint([]store.Output{out("k", "v1"), out("k2", "v2")})
+	if got != want {
+		t.Errorf("after the run's notifications: %+v, want %+v (outputs only)", got, want)
+	}
+
+	other := run
+	other.Deployment = "00000000-0000-0000-0000-000000000000"
+	if err := notify(other, "", nil, out("k", "forged")); !fault.Is(err, fault.NotFound) {
+		t.Errorf("another run's notification: %v, want ResourceNotFoundException", err)
+	}
+	r := f.runner(provision.Emulate{}, runnerOptions{})
+	if found, err := r.Step(t.Context()); !found || err != nil {
+		t.Fatalf("Step: %v %v", found, err)
+	}
+	if err := notify(run, "", nil, out("k", "late")); !fault.Is(err, fault.Conflict) {
+		t.Errorf("the run's notification after its deployment ended: %v, want ConflictException", err)
 	}
 }

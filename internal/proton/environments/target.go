@@ -111,6 +111,10 @@ func (r target) request(ctx context.Context, d store.Deployment, e store.Environ
 			req.EnvironmentOutputs[o.Key] = o.Value
 		}
 	}
+	if req.CodeBuild {
+		req.Commands = deployments.Commands(v.bundle.Infrastructure, map[string]any{"environment": map[string]any{
+			"name": d.EnvironmentName, "account_id": req.Credentials.Account, "inputs": inputs}})
+	}
 	return req, nil
 }
 

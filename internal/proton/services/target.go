@@ -132,7 +132,15 @@ func (r target) instance(ctx context.Context, d store.Deployment, svc store.Serv
 		return run, err
 	}
 	req.EnvironmentOutputs = outs
-	if req.Action == provision.Destroy {
+	if codebuild {
+		// The deprovision commands of a destroy need the template's files
+		// and its input file as much as a deploy's commands do.
+		req.Commands = deployments.Commands(v.bundle.Infrastructure, map[string]any{
+			"environment":      map[string]any{"name": e.Name, "account_id": req.Credentials.Account, "outputs": outs},
+			"service":          serviceData(svc),
+			"service_instance": map[string]any{"name": name, "inputs": req.Inputs},
+		})
+	} else if req.Action == provision.Destroy {
 		run.Request = req
 		return run, nil
 	}
@@ -168,7 +176,7 @@ func (r target) pipeline(ctx context.Context, d store.Deployment, svc store.Serv
 		}
 		return deployments.Run{}, err
 	}
-	if req.Action == provision.Destroy || v.bundle.Pipeline == nil {
+	if (req.Action == provision.Destroy && !req.CodeBuild) || v.bundle.Pipeline == nil {
 		return deployments.Run{Request: req}, nil
 	}
 	insts, err := r.store.ListServiceInstances(ctx, store.ListInstancesQuery{Account: d.Account, Region: d.Region, ServiceName: svc.Name,
@@ -212,6 +220,10 @@ func (r target) pipeline(ctx context.Context, d store.Deployment, svc store.Serv
 			"environment": map[string]any{"name": t.EnvironmentName, "outputs": render.Outputs(outs)}})
 	}
 	data := map[string]any{"service": serviceData(svc), "pipeline": map[string]any{"inputs": req.Inputs}, "service_instances": list}
+	if req.CodeBuild {
+		req.Commands = deployments.Commands(v.bundle.Pipeline, map[string]any{"service": serviceData(svc),
+			"pipeline": map[string]any{"inputs": req.Inputs}, "service_instances": list})
+	}
 	req.Files, err = deployments.RenderFiles(ctx, r.renderer, v.bundle, v.bundle.Pipeline, data)
 	return deployments.Run{Request: req}, err
 }

@@ -402,10 +402,12 @@ func (s *Service) ListInstances(ctx context.Context, caller auth.Caller, in List
 
 // Notify records what provisioning automation reports about a deployment of
 // a service instance or pipeline (deployments.Service.Notify says how).
-// The caller is the service's account.
+// The caller is the service's account, or a CodeBuild run of the
+// deployment notified (whose role may live in an environment account).
 func (s *Service) Notify(ctx context.Context, caller auth.Caller, in deployments.NotifyInput) error {
 	a, ok := arn.Parse(in.ResourceArn)
-	if !ok || a.Region != caller.Region || a.Account != caller.Account || a.Type() != ResourceType {
+	foreign := a.Account != caller.Account
+	if !ok || a.Region != caller.Region || (foreign && caller.Deployment == "") || a.Type() != ResourceType {
 		return tagging.NotFound(in.ResourceArn)
 	}
 	svc, rest, _ := strings.Cut(a.ID(), "/")
@@ -435,6 +437,9 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in deployments
 		id = t.LastAttemptedDeploymentID
 	}
 	what := lowerFirst(words(t))
+	if foreign && id != caller.Deployment {
+		return tagging.NotFound(in.ResourceArn)
+	}
 	d, err := s.store.GetDeployment(ctx, t.Region, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != t.Account || d.TargetResourceType != t.TargetType() || d.TargetKey != t.TargetKey())) {
 		return fault.New(fault.NotFound, "Deployment %s of %s was not found.", id, what)

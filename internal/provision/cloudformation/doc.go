@@ -23,6 +23,7 @@
 // of the run's context (the process stops, another worker took the
 // deployment over) leaves the stack to CloudFormation and the next attempt.
 //
-// CodeBuild provisioning (rendering_engine: codebuild) is not built: such
-// a deployment fails, saying so.
+// CodeBuild templates (rendering_engine: codebuild) are not this engine's:
+// provision.AWS gives them to the engine of package codebuild, and this
+// one refuses them.
 package cloudformation

@@ -93,13 +93,7 @@ func (e *Engine) Name() string { return "aws" }
 // Run implements provision.Engine.
 func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Result, error) {
 	if codeBuild(req) {
-		if req.Action == provision.Destroy {
-			// No deploy of this template can have provisioned anything:
-			// this engine refuses them, the emulating one provisions
-			// nothing.
-			return provision.Result{Message: codeBuildNotBuilt + " Nothing was provisioned with it, so nothing was deprovisioned."}, nil
-		}
-		return provision.Result{}, errors.New(codeBuildNotBuilt)
+		return provision.Result{}, errors.New(notCloudFormation)
 	}
 	var body string
 	if req.Action == provision.Deploy {

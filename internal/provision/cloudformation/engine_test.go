@@ -348,7 +348,7 @@ func TestRefusedRequests(t *testing.T) {
 		{"two CloudFormation files", two, "2 CloudFormation files (cloudformation.yaml, more.yaml)"},
 		{"terraform", tf, "main.tf is a terraform template"},
 		{"too large", big, "CloudFormation takes at most 51200"},
-		{"codebuild", cb, "CodeBuild provisioning (rendering_engine: codebuild) is not built yet"},
+		{"codebuild", cb, "which the CloudFormation engine does not run"},
 		{"no role", noRole, "no role to provision with"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -364,13 +364,12 @@ func TestRefusedRequests(t *testing.T) {
 	}
 }
 
-func TestCodeBuildDestroyDeprovisionsNothing(t *testing.T) {
+func TestCodeBuildDestroyIsNotCloudFormations(t *testing.T) {
 	h := newHarness(t)
 	req := request("d", provision.Destroy, "")
 	req.CodeBuild = true
-	res, err := h.engine.Run(context.Background(), req)
-	if err != nil || !strings.Contains(res.Message, "not built yet") {
-		t.Fatalf("result = %+v, %v; want success saying CodeBuild is not built", res, err)
+	if _, err := h.engine.Run(context.Background(), req); err == nil || !strings.Contains(err.Error(), notCloudFormation) {
+		t.Fatalf("error = %v, want %q", err, notCloudFormation)
 	}
 	if len(h.sts.got) != 0 {
 		t.Errorf("the engine assumed a role")

@@ -8,6 +8,10 @@ import (
 	"github.com/aws/smithy-go"
 )
 
+// AWSMessage is the message of an AWS API error as awsMessage gives it,
+// for the CodeBuild engine.
+func AWSMessage(err error) string { return awsMessage(err) }
+
 // awsMessage is the message of an AWS API error ("AccessDenied: User ...
 // is not authorized to perform sts:AssumeRole ..."), without the SDK's
 // wrapping (operation, request id); for another error its text.

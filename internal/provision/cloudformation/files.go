@@ -11,8 +11,9 @@ import (
 // request (TemplateBody); a larger one must come from S3.
 const maxTemplateBody = 51200
 
-// codeBuildNotBuilt is the message of a CodeBuild deployment.
-const codeBuildNotBuilt = "CodeBuild provisioning (rendering_engine: codebuild) is not built yet for --provisioner aws, which deploys CloudFormation templates only; run such templates with --provisioner emulate."
+// notCloudFormation is the error of a CodeBuild request: provision.AWS
+// gives those to the CodeBuild engine.
+const notCloudFormation = "the template provisions with CodeBuild commands (rendering_engine: codebuild), which the CloudFormation engine does not run; --provisioner aws gives them to its CodeBuild engine"
 
 // codeBuild reports whether req provisions with CodeBuild commands.
 func codeBuild(req provision.Request) bool {
