@@ -121,8 +121,11 @@ type ListDeploymentsQuery struct {
 	// instance.
 	ServiceName         string
 	ServiceInstanceName string
-	After               *DeploymentCursor
-	Limit               int
+	// ComponentName, when set, keeps the deployments of one component (the
+	// other names are then ignored).
+	ComponentName string
+	After         *DeploymentCursor
+	Limit         int
 }
 
 // ErrTooManyOutputs: a deployment would hold more outputs than allowed.
