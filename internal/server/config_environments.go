@@ -13,6 +13,7 @@ func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.EnvironmentQuota, "quota-environments", 100, "environments an account may have per region")
 	fs.IntVar(&c.ServiceQuota, "quota-services", 1000, "services an account may have per region")
 	fs.IntVar(&c.InstanceQuota, "quota-service-instances", 20, "instances one service may have")
+	fs.IntVar(&c.ComponentQuota, "quota-components", 100, "components an account may have per region")
 	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments; emulate (the only one so far) provisions nothing and completes each deployment after --provisioner-delay")
 	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
 	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
@@ -31,6 +32,8 @@ func (c Config) validateEnvironments() error {
 		return bad("quota-services", "%d: at least 1", c.ServiceQuota)
 	case c.InstanceQuota < 1:
 		return bad("quota-service-instances", "%d: at least 1", c.InstanceQuota)
+	case c.ComponentQuota < 1:
+		return bad("quota-components", "%d: at least 1", c.ComponentQuota)
 	case c.Provisioner != "emulate":
 		return bad("provisioner", "%q: the only provisioner so far is emulate", c.Provisioner)
 	case c.ProvisionerDelay < 0:

@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	d := newDeploying(cfg, st, tmpl, pages, log)
-	svc := &handlers.Service{Account: account.New(st), Connections: conns, Deployments: d.deployments, Environments: d.environments,
+	svc := &handlers.Service{Account: account.New(st), Components: d.components, Connections: conns, Deployments: d.deployments, Environments: d.environments,
 		Services: d.services, Templates: tmpl}
 	svc.Tagging = tagging.New(st, pages, svc.Families())
 	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}

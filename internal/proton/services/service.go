@@ -206,6 +206,10 @@ func (s *Service) writeFault(name string, err error) error {
 		return fault.New(fault.Conflict, "The service template version of service %s changed concurrently; try again.", name)
 	case errors.Is(err, store.ErrEnvironmentUnusable):
 		return fault.New(fault.Conflict, "An environment of service %s was changed or is being deleted; try again.", name)
+	case errors.Is(err, store.ErrHasComponent):
+		return fault.New(fault.Conflict, "A service instance of service %s that this change deletes has a component attached; detach it first (UpdateComponent with serviceName and serviceInstanceName \"\").", name)
+	case errors.Is(err, store.ErrComponentBusy):
+		return fault.New(fault.Conflict, "The component attached to an instance of service %s has a deployment in progress; wait for it to end.", name)
 	case errors.Is(err, store.ErrTooManyInstances):
 		return fault.New(fault.QuotaExceeded, "Service %s would have more than %d instances.", name, s.maxInstances)
 	case errors.As(err, &inUse):
