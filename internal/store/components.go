@@ -54,15 +54,16 @@ type ComponentDocument struct {
 	TemplateFile        string `json:"templateFile"`
 	ServiceName         string `json:"serviceName,omitempty"`
 	ServiceInstanceName string `json:"serviceInstanceName,omitempty"`
-	// Inputs are the instance's inputs that the service spec gives, when
-	// the component has one (validated when it was written).
-	Inputs map[string]any `json:"inputs,omitempty"`
+	// Inputs are the instance's inputs that the service spec gives, as a
+	// JSON object, when the component has one (validated when it was
+	// written).
+	Inputs json.RawMessage `json:"inputs,omitempty"`
 }
 
 // State returns the TemplateState that deploys doc with the service spec
 // spec.
 func (doc ComponentDocument) State(spec string) TemplateState {
-	b, _ := json.Marshal(doc) // strings, and inputs read from JSON or YAML: cannot fail
+	b, _ := json.Marshal(doc) // strings and a JSON object: cannot fail
 	return TemplateState{Spec: spec, Inputs: string(b)}
 }
 

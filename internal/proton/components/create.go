@@ -2,12 +2,14 @@ package components
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/bundle"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/tagging"
 	"github.com/openproton/openproton/internal/store"
@@ -137,12 +139,19 @@ func (s *Service) place(ctx context.Context, caller auth.Caller, name, envName, 
 }
 
 // document is what a component in placement p deploys.
-func (p placement) document(manifest, file string) store.ComponentDocument {
-	doc := store.ComponentDocument{Manifest: manifest, TemplateFile: file, Inputs: p.inputs}
+func (p placement) document(manifest, file string) (store.ComponentDocument, error) {
+	doc := store.ComponentDocument{Manifest: manifest, TemplateFile: file}
+	if p.inputs != nil {
+		enc, err := deployments.EncodeInputs(p.inputs)
+		if err != nil {
+			return doc, err
+		}
+		doc.Inputs = json.RawMessage(enc)
+	}
 	if p.inst != nil {
 		doc.ServiceName, doc.ServiceInstanceName = p.inst.ServiceName, p.inst.Name
 	}
-	return doc
+	return doc, nil
 }
 
 // link is the store's check of p's instance and environment.
@@ -178,7 +187,10 @@ func (s *Service) Create(ctx context.Context, caller auth.Caller, in CreateInput
 	}
 	c := store.Component{Account: caller.Account, Region: caller.Region, Name: in.Name, Description: in.Description,
 		EnvironmentName: p.env.Name, Mode: p.mode, LastClientToken: in.ClientToken}
-	doc := p.document(in.Manifest, in.TemplateFile)
+	doc, err := p.document(in.Manifest, in.TemplateFile)
+	if err != nil {
+		return store.Component{}, err
+	}
 	c.ServiceName, c.ServiceInstanceName = doc.ServiceName, doc.ServiceInstanceName
 	c, d := s.deploy(c, store.ActionDeploy, doc.State(in.ServiceSpec), s.clock())
 	w := store.WriteComponentParams{Create: true, Component: c, Deployment: &d, Tags: in.Tags, ARN: ARN(c), Quota: s.quota}

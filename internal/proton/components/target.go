@@ -93,11 +93,13 @@ func (r target) Prepare(ctx context.Context, d store.Deployment) (deployments.Ru
 		if err != nil {
 			return run, deployments.Unavailable(fmt.Errorf("read service instance: %w", err))
 		}
-		inputs := doc.Inputs
-		if inputs == nil {
-			if inputs, err = deployments.Inputs(inst.TemplateState); err != nil {
-				return run, err
-			}
+		from := inst.TemplateState
+		if doc.Inputs != nil {
+			from = store.TemplateState{Inputs: string(doc.Inputs)}
+		}
+		inputs, err := deployments.Inputs(from)
+		if err != nil {
+			return run, err
 		}
 		req.Inputs = inputs
 		data["service"] = map[string]any{"name": svc.Name, "branch_name": svc.BranchName, "repository_id": svc.RepositoryID,

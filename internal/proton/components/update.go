@@ -104,7 +104,10 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 	if in.Description != nil {
 		next.Description = *in.Description
 	}
-	newDoc := p.document(doc.Manifest, file)
+	newDoc, err := p.document(doc.Manifest, file)
+	if err != nil {
+		return c, err
+	}
 	next.ServiceName, next.ServiceInstanceName, next.LastClientToken = newDoc.ServiceName, newDoc.ServiceInstanceName, in.ClientToken
 	next, d := s.deploy(next, store.ActionDeploy, newDoc.State(spec), s.clock())
 	w := store.WriteComponentParams{Component: next, ExpectVersion: c.Version, Deployment: &d}
