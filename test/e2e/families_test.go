@@ -31,7 +31,7 @@ var e2eFamilies = []e2eFamily{
 	{name: "environments", rows: isoEnvRows, races: raceEnvironments,
 		crash: []string{"env-create", "env-update", "env-tag", "env-delete", "deployment-delete"}},
 	{name: "services", rows: isoSvcRows, races: raceServices, crash: []string{"svc-create", "svc-update", "svc-tag", "svc-delete"}},
-	{name: "components", rows: isoCompRows},
+	{name: "components", rows: isoCompRows, races: raceComponents},
 	{name: "deployments", rows: isoDeploymentRows},
 	{name: "account", rows: isoAccountRows},
 	// The tagging operations have rows on each taggable resource type, in
