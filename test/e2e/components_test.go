@@ -411,3 +411,22 @@ func compHeld(ctx context.Context, t *testing.T, cl *proton.Client, s3 awssample
 		t.Errorf("component changed by the refusals: %+v, %v", after, err)
 	}
 }
+
+// TestComponentsWaitersClients runs python/test_components_waiters.py: the
+// model's ComponentDeployed (success and failure) and ComponentDeleted
+// waiters through boto3 and through `aws proton wait`, on AWS's S3 bucket
+// component attached to an instance that reads its policy.
+func TestComponentsWaitersClients(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	srv := StartServer(t, "--bundle-dir", bundles, "--provisioner-delay", "1s")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	env := []string{"OPENPROTON_BUNDLE_DIR=" + bundles}
+	for target, tests := range map[string]int{"Boto3Waiters": 2, "CLIWaiters": 1} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			out := RunPython(t, srv, env, tests, "python.test_components_waiters."+target)
+			connLogRun(t, out)
+		})
+	}
+}
