@@ -29,6 +29,10 @@ type UpdateInput struct {
 // to another instance, and an update waits for the component and its
 // instance to end their deployments.
 func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Component, error) {
+	return retrying(func() (store.Component, error) { return s.update(ctx, caller, name, in) })
+}
+
+func (s *Service) update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Component, error) {
 	c, err := s.load(ctx, caller, name)
 	if err != nil {
 		return c, err
@@ -126,6 +130,18 @@ func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, i
 // and deleted=false once it is gone, for as long as the server remembers
 // it.
 func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (store.Component, bool, error) {
+	type result struct {
+		c       store.Component
+		deleted bool
+	}
+	r, err := retrying(func() (result, error) {
+		c, deleted, err := s.delete(ctx, caller, name)
+		return result{c, deleted}, err
+	})
+	return r.c, r.deleted, err
+}
+
+func (s *Service) delete(ctx context.Context, caller auth.Caller, name string) (store.Component, bool, error) {
 	c, err := s.store.GetComponent(ctx, caller.Account, caller.Region, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return c, false, family.DeletedBefore(ctx, s.store, store.Resource{Type: ResourceType, Account: caller.Account, Region: caller.Region, Key: name},
