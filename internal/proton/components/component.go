@@ -173,7 +173,7 @@ func (s *Service) writeFault(c store.Component, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return notFound(c.Name)
 	case errors.Is(err, store.ErrConditionFailed):
-		return raced{fault.New(fault.Conflict, "Component %s was changed concurrently; read it again and retry.", c.Name)}
+		return family.Lost(fault.New(fault.Conflict, "Component %s was changed concurrently; read it again and retry.", c.Name))
 	case errors.Is(err, store.ErrEnvironmentUnusable):
 		return fault.New(fault.Conflict, "Environment %s of component %s is gone or being deleted.", c.EnvironmentName, c.Name)
 	case errors.Is(err, store.ErrInstanceUnusable):
@@ -187,28 +187,6 @@ func (s *Service) writeFault(c store.Component, err error) error {
 			c.ServiceInstanceName, c.ServiceName)
 	}
 	return family.Internal("write component", err)
-}
-
-// raced is the ConflictException of a write that lost to a concurrent
-// change of its component: a worker ending its deployment changes it
-// too, so such a write is tried again (retrying).
-type raced struct{ error }
-
-func (r raced) Unwrap() error { return r.error }
-
-// writeAttempts bounds how often a write is tried when it loses a race.
-const writeAttempts = 5
-
-// retrying runs attempt (which reads what it needs and writes) again while
-// its write loses to a concurrent change, at most writeAttempts times.
-func retrying[T any](attempt func() (T, error)) (T, error) {
-	for n := 1; ; n++ {
-		out, err := attempt()
-		var r raced
-		if !errors.As(err, &r) || n == writeAttempts {
-			return out, err
-		}
-	}
 }
 
 // queued tells the workers about a queued deployment.

@@ -29,7 +29,7 @@ type UpdateInput struct {
 // to another instance, and an update waits for the component and its
 // instance to end their deployments.
 func (s *Service) Update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Component, error) {
-	return retrying(func() (store.Component, error) { return s.update(ctx, caller, name, in) })
+	return family.Retrying(func() (store.Component, error) { return s.update(ctx, caller, name, in) })
 }
 
 func (s *Service) update(ctx context.Context, caller auth.Caller, name string, in UpdateInput) (store.Component, error) {
@@ -134,7 +134,7 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 		c       store.Component
 		deleted bool
 	}
-	r, err := retrying(func() (result, error) {
+	r, err := family.Retrying(func() (result, error) {
 		c, deleted, err := s.delete(ctx, caller, name)
 		return result{c, deleted}, err
 	})
