@@ -430,3 +430,127 @@ func TestComponentsWaitersClients(t *testing.T) {
 		})
 	}
 }
+
+// compNotify reports the end of the last deployment of the resource arn,
+// as self-managed automation does.
+func compNotify(ctx context.Context, t *testing.T, cl *proton.Client, arn string, outs map[string]string) {
+	t.Helper()
+	in := &proton.NotifyResourceDeploymentStatusChangeInput{ResourceArn: aws.String(arn), Status: types.ResourceDeploymentStatusSucceeded}
+	for k, v := range outs {
+		in.Outputs = append(in.Outputs, types.Output{Key: aws.String(k), ValueString: aws.String(v)})
+	}
+	if _, err := cl.NotifyResourceDeploymentStatusChange(ctx, in); err != nil {
+		t.Fatalf("notify %s: %v", arn, err)
+	}
+}
+
+// TestComponentsTerraformGoSDK: AWS's Terraform S3 bucket component,
+// attached to an instance of a self-managed (Terraform) service in a
+// self-managed environment: its deployments wait for the customer's
+// automation (NotifyResourceDeploymentStatusChange), which reports its
+// outputs; it is detached and deleted the same way.
+func TestComponentsTerraformGoSDK(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	compWriteBundles(t, bundles)
+	srv := connStartServer(t, "--store", "memory", "--bundle-dir", bundles, "--provisioner-delay", "100ms")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	account := connAccount()
+	cl := connClient(srv, account, "us-east-1")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := cl.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String(isoTfTpl)})
+	must(err)
+	_, err = isoEnvVersion(ctx, cl, isoTfTpl, "", "tf.tar.gz", true)
+	must(err)
+	repo := &types.RepositoryBranchInput{Provider: types.RepositoryProviderGithub, Name: aws.String("example-org/infra"), Branch: aws.String("main")}
+	env, err := cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("tfdev"), TemplateName: aws.String(isoTfTpl),
+		TemplateMajorVersion: aws.String("1"), Spec: aws.String(isoSpec), ProvisioningRepository: repo})
+	must(err)
+	compNotify(ctx, t, cl, aws.ToString(env.Environment.Arn), nil)
+	_, err = cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineProvisioningRepository: repo})
+	must(err)
+	_, err = cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("tfweb")})
+	must(err)
+	_, err = cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("tfweb"), Source: isoSource("svctf.tar.gz"),
+		SupportedComponentSources:      []types.ServiceTemplateSupportedComponentSourceType{types.ServiceTemplateSupportedComponentSourceTypeDirectlyDefined},
+		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(isoTfTpl), MajorVersion: aws.String("1")}}})
+	must(err)
+	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("tfweb"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
+	must(isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
+		got, err := cl.GetServiceTemplateVersion(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		return got.ServiceTemplateVersion.Status, nil
+	}))
+	_, err = cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
+		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished})
+	must(err)
+	in := svcCreate("tfsvc", svcSpec("a@tfdev"))
+	in.TemplateName = aws.String("tfweb")
+	svc, err := cl.CreateService(ctx, in)
+	must(err)
+	instance := aws.ToString(svc.Service.Arn) + "/service-instance/a"
+	compNotify(ctx, t, cl, instance, nil)
+	compNotify(ctx, t, cl, aws.ToString(svc.Service.Pipeline.Arn), nil)
+	if err := proton.NewServiceCreatedWaiter(cl, func(o *proton.ServiceCreatedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll }).
+		Wait(ctx, &proton.GetServiceInput{Name: aws.String("tfsvc")}, time.Minute); err != nil {
+		t.Fatalf("service_created: %v", err)
+	}
+
+	tf, err := awssamples.S3BucketComponent(awssamples.Terraform)
+	must(err)
+	s3, err := awssamples.S3BucketComponent(awssamples.CloudFormation)
+	must(err)
+	_, err = cl.CreateComponent(ctx, &proton.CreateComponentInput{Name: aws.String("cfn"), EnvironmentName: aws.String("tfdev"),
+		Manifest: aws.String(s3.Manifest), TemplateFile: aws.String(s3.TemplateFile)})
+	svcExpectCode(t, "CloudFormation in a self-managed environment", err, "ValidationException")
+	c, err := cl.CreateComponent(ctx, &proton.CreateComponentInput{Name: aws.String("bucket"), ServiceName: aws.String("tfsvc"),
+		ServiceInstanceName: aws.String("a"), Manifest: aws.String(tf.Manifest), TemplateFile: aws.String(tf.TemplateFile)})
+	must(err)
+	// Nothing provisions it but the customer's automation.
+	time.Sleep(500 * time.Millisecond)
+	if got, err := cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("bucket")}); err != nil || got.Component.DeploymentStatus != types.DeploymentStatusInProgress {
+		t.Fatalf("self-managed component before its notification: %+v, %v", got, err)
+	}
+	policy := "arn:aws:iam::" + account + ":policy/terraform-component"
+	compNotify(ctx, t, cl, aws.ToString(c.Component.Arn), map[string]string{"BucketArn": "arn:aws:s3:::component-bucket", "BucketAccessPolicyArn": policy})
+	deployed := proton.NewComponentDeployedWaiter(cl, func(o *proton.ComponentDeployedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll })
+	if err := deployed.Wait(ctx, &proton.GetComponentInput{Name: aws.String("bucket")}, time.Minute); err != nil {
+		t.Fatalf("component_deployed: %v", err)
+	}
+	outs, err := cl.ListComponentOutputs(ctx, &proton.ListComponentOutputsInput{ComponentName: aws.String("bucket")})
+	if got := svcOutputs(t, outs.Outputs); err != nil || got["BucketAccessPolicyArn"] != policy {
+		t.Errorf("outputs of the Terraform component: %v, %v", got, err)
+	}
+	first, err := cl.GetDeployment(ctx, &proton.GetDeploymentInput{Id: c.Component.LastAttemptedDeploymentId})
+	must(err)
+	if st, ok := first.Deployment.TargetState.(*types.DeploymentStateMemberComponent); !ok || aws.ToString(st.Value.TemplateFile) != tf.TemplateFile {
+		t.Errorf("the deployment's state does not hold the component's file: %#v", first.Deployment.TargetState)
+	}
+
+	// Detach it, then delete it: each waits for the automation too.
+	if _, err := cl.UpdateComponent(ctx, &proton.UpdateComponentInput{Name: aws.String("bucket"), DeploymentType: types.ComponentDeploymentUpdateTypeCurrentVersion,
+		ServiceName: aws.String(""), ServiceInstanceName: aws.String("")}); err != nil {
+		t.Fatal(err)
+	}
+	compNotify(ctx, t, cl, aws.ToString(c.Component.Arn), nil)
+	if err := deployed.Wait(ctx, &proton.GetComponentInput{Name: aws.String("bucket")}, time.Minute); err != nil {
+		t.Fatalf("component_deployed after the detach: %v", err)
+	}
+	if _, err := cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String("bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	compNotify(ctx, t, cl, aws.ToString(c.Component.Arn), nil)
+	if err := proton.NewComponentDeletedWaiter(cl, func(o *proton.ComponentDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll }).
+		Wait(ctx, &proton.GetComponentInput{Name: aws.String("bucket")}, time.Minute); err != nil {
+		t.Fatalf("component_deleted: %v", err)
+	}
+}
