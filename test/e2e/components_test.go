@@ -49,6 +49,8 @@ Outputs:
     Value: '{{ environment.name }}'
   Instance:
     Value: '{{ service_instance.name | default("none") }}/{{ service.name | default("none") }}'
+  Port:
+    Value: '{{ service_instance.inputs.port | default("none") }}'
 `
 
 const compCFNManifest = "infrastructure:\n  templates:\n    - file: cloudformation.yaml\n      rendering_engine: jinja\n      template_language: cloudformation\n"
@@ -297,7 +299,35 @@ func TestComponentsGoSDK(t *testing.T) {
 		t.Errorf("tags of the component: %q, %v", tags, err)
 	}
 
-	// Delete both.
+	// An attached component's file sees its instance, with the inputs its
+	// service spec gives.
+	if _, err := cl.CreateComponent(ctx, &proton.CreateComponentInput{Name: aws.String("probe"), ServiceName: aws.String("svc1"),
+		ServiceInstanceName: aws.String("b"), ServiceSpec: aws.String(svcSpec("a@dev", "b@dev:9090")), Manifest: aws.String(compCFNManifest),
+		TemplateFile: aws.String(compProbeCFN)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := deployed.Wait(ctx, &proton.GetComponentInput{Name: aws.String("probe")}, time.Minute); err != nil {
+		t.Fatalf("component_deployed of the probe: %v", err)
+	}
+	pouts, err := cl.ListComponentOutputs(ctx, &proton.ListComponentOutputsInput{ComponentName: aws.String("probe")})
+	if got := svcOutputs(t, pouts.Outputs); err != nil || got["Name"] != "probe" || got["Environment"] != "dev" || got["Instance"] != "b/svc1" || got["Port"] != "9090" {
+		t.Errorf("an attached component sees %v (%v)", got, err)
+	}
+	if _, err := cl.UpdateComponent(ctx, &proton.UpdateComponentInput{Name: aws.String("probe"), DeploymentType: types.ComponentDeploymentUpdateTypeCurrentVersion,
+		ServiceName: aws.String(""), ServiceInstanceName: aws.String("")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := deployed.Wait(ctx, &proton.GetComponentInput{Name: aws.String("probe")}, time.Minute); err != nil {
+		t.Fatalf("component_deployed of the detached probe: %v", err)
+	}
+	if got, err := cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("probe")}); err != nil || got.Component.ServiceSpec != nil {
+		t.Errorf("a detached component keeps its service spec: %+v, %v", got, err)
+	}
+
+	// Delete them.
+	if _, err := cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String("probe")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String("bucket")}); err != nil {
 		t.Fatal(err)
 	}
@@ -359,6 +389,12 @@ func compRefusals(ctx context.Context, t *testing.T, cl *proton.Client, s3, tfS3
 			in.ServiceName, in.ServiceInstanceName = aws.String("svc1"), aws.String("nope")
 		}), "ResourceNotFoundException"},
 		{"a missing environment", with(func(in *proton.CreateComponentInput) { in.EnvironmentName = aws.String("nowhere") }), "ResourceNotFoundException"},
+		{"a service spec without the instance", with(func(in *proton.CreateComponentInput) {
+			in.ServiceName, in.ServiceInstanceName, in.ServiceSpec = aws.String("svc1"), aws.String("a"), aws.String(svcSpec("b@dev"))
+		}), "ValidationException"},
+		{"a service spec the template's schema refuses", with(func(in *proton.CreateComponentInput) {
+			in.ServiceName, in.ServiceInstanceName, in.ServiceSpec = aws.String("svc1"), aws.String("a"), aws.String(svcSpec(`a@dev:"not a port"`))
+		}), "ValidationException"},
 	} {
 		_, err := cl.CreateComponent(ctx, c.in)
 		svcExpectCode(t, c.what, err, c.code)
