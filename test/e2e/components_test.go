@@ -590,3 +590,56 @@ func TestComponentsTerraformGoSDK(t *testing.T) {
 		t.Fatalf("component_deleted: %v", err)
 	}
 }
+
+// TestComponentsQuota: a create over --quota-components is
+// ServiceQuotaExceededException and makes nothing; a delete frees the room.
+func TestComponentsQuota(t *testing.T) {
+	t.Parallel()
+	bundles := t.TempDir()
+	isoWriteBundles(t, bundles)
+	srv := connStartServer(t, "--store", "memory", "--bundle-dir", bundles, "--provisioner-delay", "50ms", "--quota-components", "1")
+	t.Cleanup(func() { connNo5xx(t, srv) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	account := connAccount()
+	cl := connClient(srv, account, "us-east-1")
+	if _, err := cl.CreateEnvironmentTemplate(ctx, &proton.CreateEnvironmentTemplateInput{Name: aws.String(isoEnvTpl)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := isoEnvVersion(ctx, cl, isoEnvTpl, "", "env.tar.gz", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String("dev"), TemplateName: aws.String(isoEnvTpl),
+		TemplateMajorVersion: aws.String("1"), Spec: aws.String(isoSpec), ProtonServiceRoleArn: connRole(account, "proton"),
+		ComponentRoleArn: connRole(account, "component")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := isoWaitEnv(ctx, cl, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	create := func(name string) error {
+		_, err := cl.CreateComponent(ctx, &proton.CreateComponentInput{Name: aws.String(name), EnvironmentName: aws.String("dev"),
+			Manifest: aws.String(compCFNManifest), TemplateFile: aws.String(compProbeCFN)})
+		return err
+	}
+	if err := create("first"); err != nil {
+		t.Fatal(err)
+	}
+	svcExpectCode(t, "a component over the quota", create("second"), "ServiceQuotaExceededException")
+	_, err := cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("second")})
+	svcExpectCode(t, "the component over the quota", err, "ResourceNotFoundException")
+	waiter := proton.NewComponentDeployedWaiter(cl, func(o *proton.ComponentDeployedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll })
+	if err := waiter.Wait(ctx, &proton.GetComponentInput{Name: aws.String("first")}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String("first")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := proton.NewComponentDeletedWaiter(cl, func(o *proton.ComponentDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll }).
+		Wait(ctx, &proton.GetComponentInput{Name: aws.String("first")}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := create("second"); err != nil {
+		t.Errorf("a create after the delete: %v", err)
+	}
+}
