@@ -96,17 +96,6 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in deployments
 	case err != nil:
 		return family.Internal("get component", err)
 	}
-	id := in.DeploymentID
-	if id == "" {
-		id = c.LastAttemptedDeploymentID
-	}
-	what := "component " + c.Name
-	d, err := s.store.GetDeployment(ctx, c.Region, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != c.Account || d.TargetResourceType != store.TargetComponent || d.TargetKey != c.Name)) {
-		return fault.New(fault.NotFound, "Deployment %s of %s was not found.", id, what)
-	}
-	if err != nil {
-		return family.Internal("get deployment", err)
-	}
-	return s.deployments.Notify(ctx, d, in, what, s.clock())
+	return s.deployments.NotifyTarget(ctx, deployments.NotifiedTarget{Account: c.Account, Region: c.Region, Type: store.TargetComponent, Key: c.Name,
+		LastAttempted: c.LastAttemptedDeploymentID}, in, "component "+c.Name, s.clock())
 }
