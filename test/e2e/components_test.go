@@ -8,6 +8,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,26 +87,8 @@ func compBuild(ctx context.Context, t *testing.T, srv *Server) *svcWorld {
 	for _, tpl := range []struct {
 		name    string
 		sources []types.ServiceTemplateSupportedComponentSourceType
-	}{{"compweb", []types.ServiceTemplateSupportedComponentSourceType{types.ServiceTemplateSupportedComponentSourceTypeDirectlyDefined}}, {"plainweb", nil}} {
-		_, err = w.cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String(tpl.name)})
-		must(err)
-		v, err := w.cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{
-			TemplateName: aws.String(tpl.name), Source: isoSource("compweb.tar.gz"), SupportedComponentSources: tpl.sources,
-			CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(isoEnvTpl), MajorVersion: aws.String("1")}},
-		})
-		must(err)
-		key := &proton.GetServiceTemplateVersionInput{TemplateName: v.ServiceTemplateVersion.TemplateName, MajorVersion: v.ServiceTemplateVersion.MajorVersion,
-			MinorVersion: v.ServiceTemplateVersion.MinorVersion}
-		must(isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-			got, err := w.cl.GetServiceTemplateVersion(ctx, key)
-			if err != nil {
-				return "", err
-			}
-			return got.ServiceTemplateVersion.Status, nil
-		}))
-		_, err = w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-			MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished})
-		must(err)
+	}{{"compweb", compDirectlyDefined}, {"plainweb", nil}} {
+		must(compServiceTemplate(ctx, w.cl, tpl.name, "compweb.tar.gz", isoEnvTpl, tpl.sources))
 	}
 	_, err = w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(w.account, "pipeline")})
 	must(err)
@@ -123,6 +106,37 @@ func compBuild(ctx context.Context, t *testing.T, srv *Server) *svcWorld {
 		must(err)
 	}
 	return w
+}
+
+// compDirectlyDefined is the supportedComponentSources of a service
+// template version that allows directly defined components.
+var compDirectlyDefined = []types.ServiceTemplateSupportedComponentSourceType{types.ServiceTemplateSupportedComponentSourceTypeDirectlyDefined}
+
+// compServiceTemplate creates service template name with version 1.0 from
+// the bundle key, compatible with major 1 of environment template env and
+// with the component sources given, and publishes it once it registered.
+func compServiceTemplate(ctx context.Context, cl *proton.Client, name, key, env string, sources []types.ServiceTemplateSupportedComponentSourceType) error {
+	if _, err := cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String(name)}); err != nil {
+		return fmt.Errorf("create service template %s: %w", name, err)
+	}
+	if _, err := cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String(name),
+		Source: isoSource(key), SupportedComponentSources: sources,
+		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(env), MajorVersion: aws.String("1")}}}); err != nil {
+		return fmt.Errorf("create a version of %s: %w", name, err)
+	}
+	v := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(name), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
+	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
+		got, err := cl.GetServiceTemplateVersion(ctx, v)
+		if err != nil {
+			return "", err
+		}
+		return got.ServiceTemplateVersion.Status, nil
+	}); err != nil {
+		return fmt.Errorf("register %s 1.0: %w", name, err)
+	}
+	_, err := cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: v.TemplateName,
+		MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion, Status: types.TemplateVersionStatusPublished})
+	return err
 }
 
 // compCreateService creates a service of template tpl with instances a
@@ -512,23 +526,7 @@ func TestComponentsTerraformGoSDK(t *testing.T) {
 	compNotify(ctx, t, cl, aws.ToString(env.Environment.Arn), nil)
 	_, err = cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineProvisioningRepository: repo})
 	must(err)
-	_, err = cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("tfweb")})
-	must(err)
-	_, err = cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("tfweb"), Source: isoSource("svctf.tar.gz"),
-		SupportedComponentSources:      []types.ServiceTemplateSupportedComponentSourceType{types.ServiceTemplateSupportedComponentSourceTypeDirectlyDefined},
-		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(isoTfTpl), MajorVersion: aws.String("1")}}})
-	must(err)
-	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("tfweb"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	must(isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := cl.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}))
-	_, err = cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished})
-	must(err)
+	must(compServiceTemplate(ctx, cl, "tfweb", "svctf.tar.gz", isoTfTpl, compDirectlyDefined))
 	in := svcCreate("tfsvc", svcSpec("a@tfdev"))
 	in.TemplateName = aws.String("tfweb")
 	svc, err := cl.CreateService(ctx, in)

@@ -52,27 +52,7 @@ func raceCompService(t *testing.T, e *raceEnv, env, name string, comps ...string
 	if _, err := c.CreateEnvironment(ctx, in); err != nil {
 		t.Fatalf("CreateEnvironment: %v", err)
 	}
-	if _, err := c.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String(raceSvcTpl)}); err != nil {
-		t.Fatalf("CreateServiceTemplate: %v", err)
-	}
-	if _, err := c.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String(raceSvcTpl),
-		Source: isoSource("svc.tar.gz"), SupportedComponentSources: []types.ServiceTemplateSupportedComponentSourceType{
-			types.ServiceTemplateSupportedComponentSourceTypeDirectlyDefined},
-		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(raceEnvTpl), MajorVersion: aws.String("1")}}}); err != nil {
-		t.Fatalf("CreateServiceTemplateVersion: %v", err)
-	}
-	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(raceSvcTpl), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := c.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := compServiceTemplate(ctx, c, raceSvcTpl, "svc.tar.gz", raceEnvTpl, compDirectlyDefined); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(acct, "pipeline")}); err != nil {
