@@ -296,6 +296,15 @@ func TestComponentsGoSDK(t *testing.T) {
 	if !ok || aws.ToString(st.Value.ServiceInstanceName) != "a" || !strings.Contains(aws.ToString(st.Value.TemplateFile), "S3BucketAccessPolicy") {
 		t.Errorf("first deployment's target state = %#v", first.Deployment.TargetState)
 	}
+	// Old deployments can go, the last ones cannot.
+	_, err = cl.DeleteDeployment(ctx, &proton.DeleteDeploymentInput{Id: deps.Deployments[0].Id})
+	svcExpectCode(t, "delete of the component's last deployment", err, "ConflictException")
+	if _, err := cl.DeleteDeployment(ctx, &proton.DeleteDeploymentInput{Id: deps.Deployments[2].Id}); err != nil {
+		t.Errorf("delete of the component's first deployment: %v", err)
+	}
+	if left, err := cl.ListDeployments(ctx, &proton.ListDeploymentsInput{ComponentName: aws.String("bucket")}); err != nil || len(left.Deployments) != 2 {
+		t.Errorf("component deployments after a delete: %+v, %v", left, err)
+	}
 	for _, in := range []*proton.ListComponentsInput{{EnvironmentName: aws.String("dev")}, {}} {
 		list, err := cl.ListComponents(ctx, in)
 		if err != nil || len(list.Components) != 1 || aws.ToString(list.Components[0].Name) != "bucket" {
@@ -629,6 +638,12 @@ func TestComponentsQuota(t *testing.T) {
 	waiter := proton.NewComponentDeployedWaiter(cl, func(o *proton.ComponentDeployedWaiterOptions) { o.MinDelay, o.MaxDelay = compPoll, compPoll })
 	if err := waiter.Wait(ctx, &proton.GetComponentInput{Name: aws.String("first")}, time.Minute); err != nil {
 		t.Fatal(err)
+	}
+	// A detached component holds its environment.
+	_, err = cl.DeleteEnvironment(ctx, &proton.DeleteEnvironmentInput{Name: aws.String("dev")})
+	svcExpectCode(t, "delete of an environment with a detached component", err, "ConflictException")
+	if env, err := cl.GetEnvironment(ctx, &proton.GetEnvironmentInput{Name: aws.String("dev")}); err != nil || env.Environment.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Errorf("environment after the refused delete: %+v, %v", env, err)
 	}
 	if _, err := cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String("first")}); err != nil {
 		t.Fatal(err)
