@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/openproton/openproton/internal/store"
@@ -275,6 +277,72 @@ func testComponents(t *testing.T, h Harness) {
 		stale := store.WriteComponentParams{Component: cur, ExpectVersion: cur.Version - 1}
 		if got, err := x.s.WriteComponent(x.ctx, stale); !errors.Is(err, store.ErrConditionFailed) || got.Version != cur.Version {
 			t.Errorf("stale write: %v (version %d)", err, got.Version)
+		}
+	})
+	runE(t, h, "AttachesRace", func(x *esuite) {
+		// Creates of components attached to one instance, all at once:
+		// exactly one is written, the others get ErrHasComponent.
+		x.componentWorld()
+		const n = 8
+		ps := make([]store.WriteComponentParams, n)
+		for i := range ps {
+			name := fmt.Sprintf("r%d", i)
+			c, d := x.newComponent(name, "dev", "s1", "idev", "f")
+			ps[i] = store.WriteComponentParams{Create: true, Component: c, Deployment: &d, Environment: "dev", ARN: compARN(name), Quota: bigQuota,
+				Instance: &store.InstanceLink{ServiceName: "s1", InstanceName: "idev", Environment: "dev"}}
+		}
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range ps {
+			wg.Go(func() { _, errs[i] = x.s.WriteComponent(x.ctx, ps[i]) })
+		}
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrHasComponent):
+				t.Errorf("create %d: %v, want ErrHasComponent", i, err)
+			}
+		}
+		list, err := x.s.ListComponents(x.ctx, store.ListComponentsQuery{Account: acctM, Region: regionA, Limit: 100})
+		if won != 1 || err != nil || len(list) != 1 {
+			t.Errorf("%d creates won, %d components exist (%v); want 1", won, len(list), err)
+		}
+		// Updates attaching detached components to one instance, all at
+		// once (no scope lock orders them: the instance's row does).
+		for i := range ps {
+			name := fmt.Sprintf("d%d", i)
+			if _, err := x.createComponent(name, "prod", "", ""); err != nil {
+				t.Fatal(err)
+			}
+			cur := x.component(name)
+			c, d := x.newComponent(name, "prod", "s1", "iprod", "f")
+			initial := cur.TemplateState
+			d.InitialState = &initial
+			next := cur
+			next.ServiceName, next.ServiceInstanceName, next.TemplateState = "s1", "iprod", c.TemplateState
+			next.DeploymentStatus, next.LastAttemptedDeploymentID = store.DeployInProgress, d.ID
+			ps[i] = store.WriteComponentParams{Component: next, ExpectVersion: cur.Version, Deployment: &d, Environment: "prod",
+				Instance: &store.InstanceLink{ServiceName: "s1", InstanceName: "iprod", Environment: "prod"}}
+		}
+		for i := range ps {
+			wg.Go(func() { _, errs[i] = x.s.WriteComponent(x.ctx, ps[i]) })
+		}
+		wg.Wait()
+		won = 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, store.ErrHasComponent):
+				t.Errorf("attach %d: %v, want ErrHasComponent", i, err)
+			}
+		}
+		list, err = x.s.ListComponents(x.ctx, store.ListComponentsQuery{Account: acctM, Region: regionA, ServiceName: "s1", ServiceInstanceName: "iprod", Limit: 100})
+		if won != 1 || err != nil || len(list) != 1 {
+			t.Errorf("%d attaches won, %d components attached (%v); want 1", won, len(list), err)
 		}
 	})
 }
