@@ -5,9 +5,10 @@
 // (outputs and provisioned resources) or the error (the deployment fails
 // with its message).
 //
-// Emulate is the only engine so far. It provisions nothing: it waits a
-// configurable delay and reports success, with outputs taken from the
+// Emulate (--provisioner emulate, the default) provisions nothing: it waits
+// a configurable delay and reports success, with outputs taken from the
 // rendered CloudFormation template's Outputs section, placeholders standing
-// for what only provisioning could give (see Emulate). Engines that really
-// apply infrastructure plug in behind the same interface.
+// for what only provisioning could give (see Emulate). The engine of
+// --provisioner aws, which deploys real CloudFormation stacks, is in the
+// package cloudformation below this one.
 package provision

@@ -21,8 +21,12 @@ type File struct {
 
 // Target is the resource being provisioned.
 type Target struct {
-	Type    string // ENVIRONMENT
-	Name    string
+	Type string // ENVIRONMENT, SERVICE_INSTANCE or SERVICE_PIPELINE
+	// Name is the environment's or the instance's name, or for a pipeline
+	// its service's.
+	Name string
+	// Service is the service of an instance or a pipeline.
+	Service string
 	ARN     string
 	Account string // the account that owns the resource (the management account)
 	Region  string
@@ -49,8 +53,12 @@ type Request struct {
 	MajorVersion string
 	MinorVersion string
 	Files        []File // empty for a template without infrastructure
-	Spec         string
-	Inputs       map[string]any
+	// CodeBuild is set when the template provisions with CodeBuild
+	// commands (its manifest's rendering_engine codebuild), for deploys
+	// and destroys alike: a destroy may render no files.
+	CodeBuild bool
+	Spec      string
+	Inputs    map[string]any
 	// EnvironmentOutputs are the outputs of the environment the target
 	// lives in (for an environment: its own current outputs).
 	EnvironmentOutputs map[string]string

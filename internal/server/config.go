@@ -45,6 +45,8 @@ type Config struct {
 	ComponentQuota     int
 	Provisioner        string
 	ProvisionerDelay   time.Duration
+	ProvisionerPoll    time.Duration
+	ProvisionerTimeout time.Duration
 	DeploymentWorkers  int
 	DeploymentLease    time.Duration
 	DeploymentAttempts int

@@ -4,7 +4,14 @@ import (
 	"flag"
 	"time"
 
+	"github.com/openproton/openproton/internal/provision/cloudformation"
 	"github.com/openproton/openproton/internal/render"
+)
+
+// The provisioners (--provisioner).
+const (
+	ProvisionerEmulate = "emulate"
+	ProvisionerAWS     = "aws"
 )
 
 // environmentFlags declares the settings of environments, services and
@@ -14,8 +21,10 @@ func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.ServiceQuota, "quota-services", 1000, "services an account may have per region")
 	fs.IntVar(&c.InstanceQuota, "quota-service-instances", 20, "instances one service may have")
 	fs.IntVar(&c.ComponentQuota, "quota-components", 100, "components an account may have per region")
-	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments; emulate (the only one so far) provisions nothing and completes each deployment after --provisioner-delay")
+	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments: emulate provisions nothing and completes each deployment after --provisioner-delay; aws deploys CloudFormation stacks with the AWS SDK's standard configuration (credentials, AWS_ENDPOINT_URL...), assuming each deployment's role")
 	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
+	fs.DurationVar(&c.ProvisionerPoll, "provisioner-poll", cloudformation.DefaultPoll, "how often the aws provisioner reads a stack or change set it waits for")
+	fs.DurationVar(&c.ProvisionerTimeout, "provisioner-timeout", cloudformation.DefaultTimeout, "how long the aws provisioner waits for one change set, stack operation or rollback before it fails the deployment")
 	fs.IntVar(&c.DeploymentWorkers, "deployment-workers", 8, "deployments one process carries out at once")
 	fs.DurationVar(&c.DeploymentLease, "deployment-lease", 30*time.Second, "how long a process holds a deployment without renewing it before another may take it over (after a crash)")
 	fs.IntVar(&c.DeploymentAttempts, "deployment-attempts", 5, "how often a deployment is taken up (after crashes) before it fails")
@@ -34,10 +43,14 @@ func (c Config) validateEnvironments() error {
 		return bad("quota-service-instances", "%d: at least 1", c.InstanceQuota)
 	case c.ComponentQuota < 1:
 		return bad("quota-components", "%d: at least 1", c.ComponentQuota)
-	case c.Provisioner != "emulate":
-		return bad("provisioner", "%q: the only provisioner so far is emulate", c.Provisioner)
+	case c.Provisioner != ProvisionerEmulate && c.Provisioner != ProvisionerAWS:
+		return bad("provisioner", "%q: emulate or aws", c.Provisioner)
 	case c.ProvisionerDelay < 0:
 		return bad("provisioner-delay", "%s: must not be negative", c.ProvisionerDelay)
+	case c.ProvisionerPoll < 10*time.Millisecond:
+		return bad("provisioner-poll", "%s: at least 10ms", c.ProvisionerPoll)
+	case c.ProvisionerTimeout < time.Second:
+		return bad("provisioner-timeout", "%s: at least 1s", c.ProvisionerTimeout)
 	case c.DeploymentWorkers < 1 || c.DeploymentWorkers > 256:
 		return bad("deployment-workers", "%d: between 1 and 256", c.DeploymentWorkers)
 	case c.DeploymentLease < time.Second:

@@ -121,3 +121,30 @@ func TestRenderSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestProvisionerSettings: emulate is the default, aws is accepted with
+// its poll interval and timeout, and anything else is refused.
+func TestProvisionerSettings(t *testing.T) {
+	none := func(string) string { return "" }
+	c, err := ParseConfig(nil, none)
+	if err != nil || c.Provisioner != ProvisionerEmulate || c.ProvisionerPoll != 5*time.Second || c.ProvisionerTimeout != time.Hour {
+		t.Fatalf("defaults: %q, poll %s, timeout %s, %v", c.Provisioner, c.ProvisionerPoll, c.ProvisionerTimeout, err)
+	}
+	env := map[string]string{"OPENPROTON_PROVISIONER": "aws", "OPENPROTON_PROVISIONER_POLL": "100ms"}
+	c, err = ParseConfig([]string{"--provisioner-timeout", "10m"}, func(k string) string { return env[k] })
+	if err != nil || c.Provisioner != ProvisionerAWS || c.ProvisionerPoll != 100*time.Millisecond || c.ProvisionerTimeout != 10*time.Minute {
+		t.Fatalf("aws: %q, poll %s, timeout %s, %v", c.Provisioner, c.ProvisionerPoll, c.ProvisionerTimeout, err)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--provisioner", "terraform"}, `invalid --provisioner "terraform": emulate or aws`},
+		{[]string{"--provisioner-poll", "1ms"}, "invalid --provisioner-poll 1ms: at least 10ms"},
+		{[]string{"--provisioner-timeout", "500ms"}, "invalid --provisioner-timeout 500ms: at least 1s"},
+	} {
+		if _, err := ParseConfig(bad.args, none); err == nil || err.Error() != bad.want {
+			t.Errorf("%v: %v\nwant %s", bad.args, err, bad.want)
+		}
+	}
+}

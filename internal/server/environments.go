@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/services"
 	"github.com/openproton/openproton/internal/provision"
+	"github.com/openproton/openproton/internal/provision/cloudformation"
 	"github.com/openproton/openproton/internal/render"
 	"github.com/openproton/openproton/internal/store"
 	"github.com/openproton/openproton/internal/worker"
@@ -41,8 +44,11 @@ type templateResolver interface {
 // deployments of every target: the services, and the loop of workers that
 // carry out deployment jobs with the configured engine, which wakes when
 // one is queued.
-func newDeploying(cfg Config, st store.Store, t templateResolver, pages *pagetoken.Codec, log *slog.Logger) deploying {
-	engine := provision.Emulate{Delay: cfg.ProvisionerDelay}
+func newDeploying(ctx context.Context, cfg Config, st store.Store, t templateResolver, pages *pagetoken.Codec, log *slog.Logger) (deploying, error) {
+	engine, err := newEngine(ctx, cfg)
+	if err != nil {
+		return deploying{}, err
+	}
 	renderer := render.NewIsolated(cfg.renderLimits())
 	svcTarget := services.NewTarget(st, t, renderer)
 	handler := deployments.NewHandler(st, engine, map[store.TargetType]deployments.Target{
@@ -62,5 +68,14 @@ func newDeploying(cfg Config, st store.Store, t templateResolver, pages *pagetok
 		services:     svcs,
 		components:   components.New(st, svcs, deps, pages, components.Options{Quota: cfg.ComponentQuota}),
 		deployments:  deps, loop: loop,
+	}, nil
+}
+
+// newEngine returns the provisioning engine that --provisioner names.
+func newEngine(ctx context.Context, cfg Config) (provision.Engine, error) {
+	if cfg.Provisioner != ProvisionerAWS {
+		return provision.Emulate{Delay: cfg.ProvisionerDelay}, nil
 	}
+	return cloudformation.New(ctx, cloudformation.Options{Poll: cfg.ProvisionerPoll, Timeout: cfg.ProvisionerTimeout,
+		CancelRequested: func(cause error) bool { return errors.Is(cause, worker.ErrCancelRequested) }})
 }

@@ -81,7 +81,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	d := newDeploying(cfg, st, tmpl, pages, log)
+	d, err := newDeploying(ctx, cfg, st, tmpl, pages, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	svc := &handlers.Service{Account: account.New(st), Components: d.components, Connections: conns, Deployments: d.deployments, Environments: d.environments,
 		Services: d.services, Templates: tmpl}
 	svc.Tagging = tagging.New(st, pages, svc.Families())

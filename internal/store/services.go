@@ -16,14 +16,32 @@ const (
 	ServiceActive           ServiceStatus = "ACTIVE"
 	ServiceUpdateInProgress ServiceStatus = "UPDATE_IN_PROGRESS"
 	ServiceUpdateFailed     ServiceStatus = "UPDATE_FAILED"
-	ServiceDeleteInProgress ServiceStatus = "DELETE_IN_PROGRESS"
-	ServiceDeleteFailed     ServiceStatus = "DELETE_FAILED"
+	// An update that added instances, one of which could not be created:
+	// the instances it added are being deleted and its spec is reverted,
+	// then the cleanup is complete, or failed when one could not be
+	// deleted.
+	ServiceUpdateFailedCleanupInProgress ServiceStatus = "UPDATE_FAILED_CLEANUP_IN_PROGRESS"
+	ServiceUpdateFailedCleanupComplete   ServiceStatus = "UPDATE_FAILED_CLEANUP_COMPLETE"
+	ServiceUpdateFailedCleanupFailed     ServiceStatus = "UPDATE_FAILED_CLEANUP_FAILED"
+	// An update that succeeded but for the delete of an instance it
+	// removed.
+	ServiceUpdateCompleteCleanupFailed ServiceStatus = "UPDATE_COMPLETE_CLEANUP_FAILED"
+	ServiceDeleteInProgress            ServiceStatus = "DELETE_IN_PROGRESS"
+	ServiceDeleteFailed                ServiceStatus = "DELETE_FAILED"
 )
 
 // InFlight reports whether a service in status st waits for deployments of
 // its instances or pipeline to end.
 func (st ServiceStatus) InFlight() bool {
-	return st == ServiceCreateInProgress || st == ServiceUpdateInProgress || st == ServiceDeleteInProgress
+	return st == ServiceCreateInProgress || st == ServiceUpdateInProgress || st == ServiceDeleteInProgress ||
+		st == ServiceUpdateFailedCleanupInProgress
+}
+
+// ServiceFailedStatuses are the states of a service whose last change
+// ended with a failure (the resource summary counts them as failed).
+func ServiceFailedStatuses() []ServiceStatus {
+	return []ServiceStatus{ServiceCreateFailed, ServiceUpdateFailed, ServiceDeleteFailed, ServiceUpdateFailedCleanupComplete,
+		ServiceUpdateFailedCleanupFailed, ServiceUpdateCompleteCleanupFailed}
 }
 
 // Service is a stored service. Its template version is the one it was
@@ -50,6 +68,12 @@ type Service struct {
 	Fingerprint string
 	Modified    bool
 	Version     int64
+	// RollbackSpec and RollbackInstances are set while an update that
+	// added instances is in progress: the spec before it and the names of
+	// the instances it added, which are deleted again if creating one of
+	// them fails.
+	RollbackSpec      string
+	RollbackInstances []string
 	// Pipeline is the service's pipeline, read with it; nil when its
 	// template has none.
 	Pipeline *ServiceTarget

@@ -95,7 +95,8 @@ func raceSvcSettle(t *testing.T, c *proton.Client, name string, within time.Dura
 		}
 		v := out.Service
 		switch v.Status {
-		case types.ServiceStatusCreateInProgress, types.ServiceStatusUpdateInProgress, types.ServiceStatusDeleteInProgress:
+		case types.ServiceStatusCreateInProgress, types.ServiceStatusUpdateInProgress, types.ServiceStatusDeleteInProgress,
+			types.ServiceStatusUpdateFailedCleanupInProgress:
 			return v, string(v.Status), false, nil
 		}
 		p := v.Pipeline

@@ -84,8 +84,7 @@ func TestBackstageTutorialJS(t *testing.T) {
 // TestServicesWaitersClients runs python/test_services_waiters.py: the
 // model's service waiters (ServiceCreated, ServiceInstanceDeployed,
 // ServicePipelineDeployed, ServiceUpdated, ServiceDeleted) through boto3
-// and through `aws proton wait`, on their success states and (all but
-// ServiceDeleted) their failure states. The CLI's waiters poll every 5 s
+// and through `aws proton wait`, on their success and failure states. The CLI's waiters poll every 5 s
 // (the pipeline's every 10 s), so its two tests run beside each other and
 // beside boto3's.
 func TestServicesWaitersClients(t *testing.T) {
@@ -94,7 +93,8 @@ func TestServicesWaitersClients(t *testing.T) {
 	srv := StartServer(t, "--bundle-dir", bundles, "--provisioner-delay", "1s")
 	t.Cleanup(func() { connNo5xx(t, srv) })
 	env := []string{"OPENPROTON_BUNDLE_DIR=" + bundles}
-	for target, tests := range map[string]int{"Boto3Waiters": 2, "CLIWaiters.test_success_states": 1, "CLIWaiters.test_failure_states": 1} {
+	for target, tests := range map[string]int{"Boto3Waiters": 2, "CLIWaiters.test_success_states": 1, "CLIWaiters.test_failure_states": 1,
+		"SelfManagedFailures": 2} {
 		t.Run(target, func(t *testing.T) {
 			t.Parallel()
 			out := RunPython(t, srv, env, tests, "python.test_services_waiters."+target)

@@ -34,10 +34,17 @@ var s3Credentials = []string{
 // A missing moto_server fails the test.
 func startMoto(t *testing.T) string {
 	t.Helper()
+	return startMotoCmd(t, func(host, port string) *exec.Cmd { return exec.Command("moto_server", "-H", host, "-p", port) })
+}
+
+// startMotoCmd is startMoto with the command that command makes to serve
+// on host and port.
+func startMotoCmd(t *testing.T, command func(host, port string) *exec.Cmd) string {
+	t.Helper()
 	requireTool(t, "moto_server", "pip install 'moto[server]'")
 	addr := freeAddr(t)
 	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command("moto_server", "-H", host, "-p", port)
+	cmd := command(host, port)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -85,7 +85,7 @@ func (r target) request(ctx context.Context, d store.Deployment, e store.Environ
 		Target: provision.Target{Type: string(d.TargetResourceType), Name: d.EnvironmentName, ARN: d.TargetArn,
 			Account: d.Account, Region: d.Region},
 		TemplateName: st.TemplateName, MajorVersion: st.MajorVersion, MinorVersion: st.MinorVersion,
-		Files: files, Spec: st.Spec, Inputs: inputs,
+		Files: files, CodeBuild: v.method == "CodeBuild", Spec: st.Spec, Inputs: inputs,
 		EnvironmentOutputs: map[string]string{},
 		Credentials:        provision.Credentials{Account: e.Account, RoleArn: e.ProtonServiceRoleArn, CodebuildRoleArn: e.CodebuildRoleArn},
 	}

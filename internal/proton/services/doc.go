@@ -7,8 +7,10 @@
 // Every change of a service is one store write (store.Services.WriteService)
 // with the deployments it starts. The deployments of instances and pipelines
 // go through the deployments package like an environment's; when the last
-// one of a service change ends, the store settles the service (ACTIVE,
-// CREATE_FAILED, UPDATE_FAILED, DELETE_FAILED, or gone after a delete).
+// one of a service change ends, the store settles the service (ACTIVE, a
+// failed state, or gone after a delete); an update whose new instance
+// fails is rolled back by the store in the transaction that records the
+// failure.
 // Target renders and provisions them: an instance as its environment is
 // provisioned, a pipeline with the account's pipeline settings.
 package services

@@ -61,7 +61,8 @@ func (r target) Prepare(ctx context.Context, d store.Deployment) (deployments.Ru
 		return deployments.Run{}, err
 	}
 	req := provision.Request{DeploymentID: d.ID, Action: provision.Deploy,
-		Target:       provision.Target{Type: string(d.TargetResourceType), ARN: d.TargetArn, Account: d.Account, Region: d.Region},
+		Target: provision.Target{Type: string(d.TargetResourceType), Service: svcName, ARN: d.TargetArn, Account: d.Account,
+			Region: d.Region},
 		TemplateName: st.TemplateName, MajorVersion: st.MajorVersion, MinorVersion: st.MinorVersion, Spec: st.Spec, Inputs: inputs,
 		EnvironmentOutputs: map[string]string{}}
 	if d.Action == store.ActionDelete {
@@ -120,6 +121,7 @@ func (r target) instance(ctx context.Context, d store.Deployment, svc store.Serv
 		run.Connection = c.ID
 	}
 	codebuild := codeBuild(v.bundle.Infrastructure)
+	req.CodeBuild = codebuild
 	switch {
 	case codebuild && req.Credentials.CodebuildRoleArn == "":
 		return run, fmt.Errorf("service instance %s is provisioned with CodeBuild, but environment %s has no codebuildRoleArn (nor a connection with one)", name, e.Name)
@@ -181,6 +183,7 @@ func (r target) component(ctx context.Context, account, region, service, instanc
 // service_instances (the service's instances that are not being deleted).
 func (r target) pipeline(ctx context.Context, d store.Deployment, svc store.Service, v version, req provision.Request) (deployments.Run, error) {
 	req.Target.Name = svc.Name
+	req.CodeBuild = codeBuild(v.bundle.Pipeline)
 	settings, err := r.store.GetAccountSettings(ctx, d.Account, d.Region)
 	if err != nil {
 		return deployments.Run{}, deployments.Unavailable(err)

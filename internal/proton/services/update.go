@@ -117,6 +117,13 @@ func (s *Service) respec(ctx context.Context, caller auth.Caller, v store.Servic
 	}
 	now := s.clock()
 	p.Service.Spec, p.Service.Status, p.Service.StatusMessage = spec, store.ServiceUpdateInProgress, ""
+	// If creating an instance it adds fails, the update is rolled back to
+	// the spec before it (the store's settle does it).
+	p.Service.RollbackSpec, p.Service.RollbackInstances = "", nil
+	for _, is := range added {
+		p.Service.RollbackSpec = v.Spec
+		p.Service.RollbackInstances = append(p.Service.RollbackInstances, is.Name)
+	}
 	if len(added) > 0 {
 		// The store checks again, in its transaction, that the version
 		// still lists the new instances' environments as compatible.

@@ -270,9 +270,8 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 			}
 			return s.settleService(ctx, tx, d.Account, d.Region, svc, serviceARNOf(p.ARN), p.Now)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE deployments SET status = ?, status_message = ?, completed_at_ms = ?, last_modified_at_ms = ?
-			WHERE region = ? AND id = ?`, string(d2.Status), d2.StatusMessage, ms(d2.CompletedAt), ms(d2.LastModifiedAt), d.Region, d.ID); err != nil {
-			return s.errorf("complete deployment %s: %w", d.ID, err)
+		if err := s.endDeployment(ctx, tx, d2); err != nil {
+			return err
 		}
 		if st2.Version != st.Version {
 			if err := s.writeState(ctx, tx, d, st2); err != nil {
@@ -295,6 +294,16 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		return nil
 	})
 	return store.WithRow(out, err, store.ErrConditionFailed, store.ErrLeaseLost)
+}
+
+// endDeployment writes the end of deployment d: its status, message and
+// times.
+func (s *Store) endDeployment(ctx context.Context, tx Q, d store.Deployment) error {
+	if _, err := tx.Exec(ctx, `UPDATE deployments SET status = ?, status_message = ?, completed_at_ms = ?, last_modified_at_ms = ?
+		WHERE region = ? AND id = ?`, string(d.Status), d.StatusMessage, ms(d.CompletedAt), ms(d.LastModifiedAt), d.Region, d.ID); err != nil {
+		return s.errorf("complete deployment %s: %w", d.ID, err)
+	}
+	return nil
 }
 
 // finish computes what CompleteDeployment writes: the deployment and its

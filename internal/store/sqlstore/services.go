@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/openproton/openproton/internal/store"
 )
 
@@ -34,27 +36,30 @@ var servicesFamily = Family{Name: "services", Resources: []Resource{{Type: "serv
 // serviceColumns are the columns of serviceValues, in order.
 const serviceColumns = `account, region, name, description, template_name, template_major_version, template_minor_version,
 	spec, repository_connection_arn, repository_id, branch_name, status, status_message,
-	created_at_ms, last_modified_at_ms, fingerprint, modified, version`
+	created_at_ms, last_modified_at_ms, fingerprint, modified, version, rollback_spec, rollback_instances`
 
 var serviceAssigns = assigns(serviceColumns)
 
 func scanService(r Row) (store.Service, error) {
 	var (
 		v                 store.Service
-		status            string
+		status, rollback  string
 		created, modified int64
 	)
 	err := r.Scan(&v.Account, &v.Region, &v.Name, &v.Description, &v.TemplateName, &v.MajorVersion, &v.MinorVersion,
 		&v.Spec, &v.RepositoryConnectionArn, &v.RepositoryID, &v.BranchName, &status, &v.StatusMessage,
-		&created, &modified, &v.Fingerprint, &v.Modified, &v.Version)
+		&created, &modified, &v.Fingerprint, &v.Modified, &v.Version, &v.RollbackSpec, &rollback)
 	v.Status, v.CreatedAt, v.LastModifiedAt = store.ServiceStatus(status), fromMS(created), fromMS(modified)
+	if rollback != "" {
+		v.RollbackInstances = strings.Split(rollback, ",")
+	}
 	return v, err
 }
 
 func serviceValues(v store.Service) []any {
 	return []any{v.Account, v.Region, v.Name, v.Description, v.TemplateName, v.MajorVersion, v.MinorVersion,
 		v.Spec, v.RepositoryConnectionArn, v.RepositoryID, v.BranchName, string(v.Status), v.StatusMessage,
-		ms(v.CreatedAt), ms(v.LastModifiedAt), v.Fingerprint, v.Modified, v.Version}
+		ms(v.CreatedAt), ms(v.LastModifiedAt), v.Fingerprint, v.Modified, v.Version, v.RollbackSpec, strings.Join(v.RollbackInstances, ",")}
 }
 
 // targetColumns are the columns of targetValues, in order.
@@ -272,8 +277,11 @@ func (s *Store) countDeployed(ctx context.Context, account, region, table, where
 func (s *Store) countServices(ctx context.Context, account, region string, c *store.ResourceCounts) error {
 	var err error
 	failed := []string{string(store.DeployFailed), string(store.DeleteFailed)}
-	if c.Services, err = s.countDeployed(ctx, account, region, "services", "", []string{string(store.ServiceCreateFailed),
-		string(store.ServiceUpdateFailed), string(store.ServiceDeleteFailed)}); err != nil {
+	var failedServices []string
+	for _, st := range store.ServiceFailedStatuses() {
+		failedServices = append(failedServices, string(st))
+	}
+	if c.Services, err = s.countDeployed(ctx, account, region, "services", "", failedServices); err != nil {
 		return err
 	}
 	if c.ServiceInstances, err = s.countDeployed(ctx, account, region, "service_targets", "AND t.name <> ''", failed); err != nil {
@@ -382,7 +390,7 @@ func (s *Store) writeServiceRow(ctx context.Context, tx Q, p store.WriteServiceP
 	if n >= p.Quota {
 		return store.ErrQuotaExceeded
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (`+marks(18)+`)`, serviceValues(v)...); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (`+marks(20)+`)`, serviceValues(v)...); err != nil {
 		return s.errorf("create service %s: %w", v.Name, err)
 	}
 	if err := s.upsertTags(ctx, tx, p.ARN, p.Tags); err != nil {
@@ -539,12 +547,20 @@ func (s *Store) instancesOutside(ctx context.Context, tx Q, k store.VersionKey, 
 	return &e
 }
 
-// settleService ends the service change in progress once none of its
-// targets has a deployment in flight: a create or update becomes ACTIVE,
-// or CREATE_FAILED or UPDATE_FAILED when a target's deployment failed; a
-// delete removes the service once its targets are gone (its tags, stored
-// under arn, with it, leaving a tombstone), and is DELETE_FAILED while one
-// remains.
+// settleService moves the change in progress of a service on after a
+// deployment of one of its targets ended, and ends it once none of its
+// targets has a deployment in flight:
+//   - a create becomes ACTIVE, or CREATE_FAILED when a target failed;
+//   - an update becomes ACTIVE; UPDATE_FAILED when its pipeline or an
+//     instance failed; UPDATE_COMPLETE_CLEANUP_FAILED when only the delete
+//     of an instance failed. When an instance the update added could not
+//     be created, the update is rolled back at once
+//     (rollBack): UPDATE_FAILED_CLEANUP_IN_PROGRESS, then
+//     UPDATE_FAILED_CLEANUP_COMPLETE, or UPDATE_FAILED_CLEANUP_FAILED when
+//     an added instance could not be deleted;
+//   - a delete removes the service once its targets are gone (its tags,
+//     stored under arn, with it, leaving a tombstone), and is DELETE_FAILED
+//     while one remains.
 func (s *Store) settleService(ctx context.Context, tx Q, account, region, name, arn string, now time.Time) error {
 	v, err := s.getService(ctx, tx, account, region, name, s.e.Lock(ForUpdate))
 	if errors.Is(err, store.ErrNotFound) {
@@ -553,49 +569,199 @@ func (s *Store) settleService(ctx context.Context, tx Q, account, region, name, 
 	if err != nil || !v.Status.InFlight() {
 		return err
 	}
-	var busy, failed, left int
+	prior := v
+	if v.Status == store.ServiceUpdateInProgress && len(v.RollbackInstances) > 0 {
+		if err := s.rollBack(ctx, tx, &v, now); err != nil {
+			return err
+		}
+	}
+	if v.Status == store.ServiceUpdateFailedCleanupInProgress {
+		if err := s.deleteAdded(ctx, tx, v, arn, now); err != nil {
+			return err
+		}
+	}
+	var busy, left int
 	if err := tx.QueryRow(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN deployment_status IN ('IN_PROGRESS', 'CANCELLING', 'DELETE_IN_PROGRESS') THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN deployment_status IN ('FAILED', 'DELETE_FAILED') THEN 1 ELSE 0 END), 0),
 			count(*)
-		FROM service_targets WHERE account = ? AND region = ? AND service_name = ?`, account, region, name).Scan(&busy, &failed, &left); err != nil {
+		FROM service_targets WHERE account = ? AND region = ? AND service_name = ?`, account, region, name).Scan(&busy, &left); err != nil {
 		return s.errorf("settle service %s: %w", name, err)
 	}
-	if busy > 0 {
-		return nil
-	}
-	next := v.Status
-	switch v.Status {
-	case store.ServiceCreateInProgress:
-		next = store.ServiceActive
-		if failed > 0 {
-			next = store.ServiceCreateFailed
-		}
-	case store.ServiceUpdateInProgress:
-		next = store.ServiceActive
-		if failed > 0 {
-			next = store.ServiceUpdateFailed
-		}
-	case store.ServiceDeleteInProgress:
-		if left == 0 {
+	if busy == 0 {
+		if v.Status == store.ServiceDeleteInProgress && left == 0 {
 			return s.removeService(ctx, tx, v, arn, now)
 		}
-		next = store.ServiceDeleteFailed
-	}
-	msg := ""
-	if failed > 0 {
-		// The service says which target failed, and why.
-		var target, why string
-		if err := tx.QueryRow(ctx, `SELECT name, deployment_status_message FROM service_targets
-			WHERE account = ? AND region = ? AND service_name = ? AND deployment_status IN ('FAILED', 'DELETE_FAILED')
-			ORDER BY name LIMIT 1`, account, region, name).Scan(&target, &why); err != nil {
-			return s.errorf("settle service %s: %w", name, err)
+		if err := s.endChange(ctx, tx, &v); err != nil {
+			return err
 		}
-		msg = failedTargetMessage(target, why)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE services SET status = ?, status_message = ?, last_modified_at_ms = ?, version = version + 1
-		WHERE account = ? AND region = ? AND name = ?`, string(next), msg, ms(now), account, region, name); err != nil {
+	if v.Status == prior.Status && v.StatusMessage == prior.StatusMessage && v.Spec == prior.Spec {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE services SET status = ?, status_message = ?, spec = ?, rollback_spec = ?, rollback_instances = ?,
+		last_modified_at_ms = ?, version = version + 1 WHERE account = ? AND region = ? AND name = ?`,
+		string(v.Status), v.StatusMessage, v.Spec, v.RollbackSpec, strings.Join(v.RollbackInstances, ","), ms(now),
+		account, region, name); err != nil {
 		return s.errorf("settle service %s: %w", name, err)
+	}
+	return nil
+}
+
+// firstFailed returns the first target of service v (by name, the
+// pipeline first) among names (all when nil) whose deployment status is
+// one of statuses, with its status and message; name is "" and ok false
+// when there is none.
+func (s *Store) firstFailed(ctx context.Context, tx Q, v store.Service, names []string, statuses ...store.DeploymentStatus) (name string, st store.DeploymentStatus, why string, ok bool, err error) {
+	args := []any{v.Account, v.Region, v.Name}
+	where := ` AND ` + in("deployment_status", statuses, &args)
+	if names != nil {
+		where += ` AND ` + in("name", names, &args)
+	}
+	var status string
+	err = tx.QueryRow(ctx, `SELECT name, deployment_status, deployment_status_message FROM service_targets
+		WHERE account = ? AND region = ? AND service_name = ?`+where+`
+		ORDER BY CASE deployment_status WHEN 'DELETE_FAILED' THEN 1 ELSE 0 END, name LIMIT 1`, args...).Scan(&name, &status, &why)
+	if err := s.read(err, nil, "failed targets of service %s", v.Name); err != nil || status == "" {
+		return "", "", "", false, err
+	}
+	return name, store.DeploymentStatus(status), why, true, nil
+}
+
+// endChange ends the change of service v (none of whose targets has a
+// deployment in flight): its status and message say how it ended, and the
+// rollback state of an update is cleared.
+func (s *Store) endChange(ctx context.Context, tx Q, v *store.Service) error {
+	failed := []store.DeploymentStatus{store.DeployFailed, store.DeleteFailed}
+	if v.Status == store.ServiceUpdateFailedCleanupInProgress {
+		// The message names the instance that failed; a failed delete of an
+		// added instance is added to it.
+		target, _, why, ok, err := s.firstFailed(ctx, tx, *v, v.RollbackInstances, store.DeleteFailed)
+		if err != nil {
+			return err
+		}
+		v.Status = store.ServiceUpdateFailedCleanupComplete
+		if ok {
+			v.Status, v.StatusMessage = store.ServiceUpdateFailedCleanupFailed, v.StatusMessage+" Deleting service instance "+target+" failed: "+why
+		}
+		v.RollbackSpec, v.RollbackInstances = "", nil
+		return nil
+	}
+	target, st, why, ok, err := s.firstFailed(ctx, tx, *v, nil, failed...)
+	if err != nil {
+		return err
+	}
+	v.StatusMessage = ""
+	if ok {
+		v.StatusMessage = failedTargetMessage(target, why)
+	}
+	switch v.Status {
+	case store.ServiceCreateInProgress:
+		v.Status = store.ServiceActive
+		if ok {
+			v.Status = store.ServiceCreateFailed
+		}
+	case store.ServiceUpdateInProgress:
+		switch {
+		case !ok:
+			v.Status = store.ServiceActive
+		case st == store.DeleteFailed:
+			v.Status = store.ServiceUpdateCompleteCleanupFailed
+		default:
+			v.Status = store.ServiceUpdateFailed
+		}
+	case store.ServiceDeleteInProgress:
+		v.Status = store.ServiceDeleteFailed
+	}
+	v.RollbackSpec, v.RollbackInstances = "", nil
+	return nil
+}
+
+// rollBack starts rolling back the update in progress of *v when an
+// instance it added could not be created: the service becomes
+// UPDATE_FAILED_CLEANUP_IN_PROGRESS with the spec it had before, and its
+// pipeline, whose deployment of this update waits for the instances, is
+// not deployed (skipPipeline). deleteAdded then deletes the added
+// instances.
+func (s *Store) rollBack(ctx context.Context, tx Q, v *store.Service, now time.Time) error {
+	target, _, why, ok, err := s.firstFailed(ctx, tx, *v, v.RollbackInstances, store.DeployFailed)
+	if err != nil || !ok {
+		return err
+	}
+	v.Status, v.Spec = store.ServiceUpdateFailedCleanupInProgress, v.RollbackSpec
+	v.StatusMessage = failedTargetMessage(target, why) + " The update is rolled back: the instances it added are deleted and the spec is the one before it."
+	return s.skipPipeline(ctx, tx, *v, now)
+}
+
+// skipPipeline ends the pipeline deployment of a rolled back update of v
+// as CANCELLED, before it started: the pipeline keeps what it ran before.
+// A pipeline deployment that a worker holds, or that waits for a
+// notification (self-managed), is left to end as it will.
+func (s *Store) skipPipeline(ctx context.Context, tx Q, v store.Service, now time.Time) error {
+	p, err := s.getTarget(ctx, tx, v.Account, v.Region, v.Name, "", "")
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.DeploymentStatus != store.DeployInProgress) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The job is dropped first: only a job that no worker holds. The
+	// deployment's row is locked before its target's, the order of
+	// CancelDeployment.
+	k := store.JobKey{Region: v.Region, Kind: store.JobDeployment, ID: p.LastAttemptedDeploymentID}
+	n, err := tx.Exec(ctx, `DELETE FROM jobs WHERE region = ? AND kind = ? AND id = ? AND lease_owner = ''`, k.Region, string(k.Kind), k.ID)
+	if err != nil {
+		return s.errorf("skip pipeline of %s: %w", v.Name, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	d, err := s.getDeployment(ctx, tx, v.Region, k.ID, s.e.Lock(ForUpdate))
+	if err != nil {
+		return err
+	}
+	st, err := s.getState(ctx, tx, d, s.e.Lock(ForUpdate))
+	if err != nil {
+		return err
+	}
+	st2, d2, _ := finish(st, d, store.CompleteParams{Outcome: store.OutcomeCancelled, Now: now,
+		Message: "Not deployed: the update of service " + v.Name + " was rolled back."})
+	if err := s.endDeployment(ctx, tx, d2); err != nil {
+		return err
+	}
+	return s.writeState(ctx, tx, d, st2)
+}
+
+// deleteAdded gives each instance that the rolled back update of v added,
+// and that has no deployment in flight and no failed delete, a delete
+// deployment (queued for a worker unless the instance is self-managed).
+// arn is the service's ARN.
+func (s *Store) deleteAdded(ctx context.Context, tx Q, v store.Service, arn string, now time.Time) error {
+	for _, name := range v.RollbackInstances {
+		t, err := s.getTarget(ctx, tx, v.Account, v.Region, v.Name, name, s.e.Lock(ForUpdate))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if t.DeploymentStatus.InFlight() || t.DeploymentStatus == store.DeleteFailed {
+			continue
+		}
+		initial := t.TemplateState
+		d := store.Deployment{ID: uuid.NewString(), Account: t.Account, Region: t.Region, EnvironmentName: t.EnvironmentName,
+			TargetArn: arn + "/service-instance/" + t.Name, TargetResourceType: store.TargetServiceInstance, TargetKey: t.TargetKey(),
+			TargetResourceCreatedAt: t.CreatedAt, Action: store.ActionDelete, Mode: t.Mode, Status: store.DeleteInProgress,
+			CreatedAt: now, LastModifiedAt: now, PreviousAttemptedID: t.LastAttemptedDeploymentID,
+			PreviousSucceededID: t.LastSucceededDeploymentID, InitialState: &initial, TargetState: t.TemplateState}
+		t.DeploymentStatus, t.DeploymentStatusMessage = store.DeleteInProgress, ""
+		t.LastAttemptedDeploymentID, t.LastDeploymentAttemptedAt = d.ID, now
+		t.Version++
+		if err := s.putTarget(ctx, tx, t); err != nil {
+			return err
+		}
+		if err := s.insertDeployment(ctx, tx, d, t.Mode != store.ModeSelfManaged); err != nil {
+			return err
+		}
 	}
 	return nil
 }

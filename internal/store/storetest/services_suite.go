@@ -139,6 +139,7 @@ func (x *esuite) service(name string) store.Service {
 }
 
 func testServices(t *testing.T, h Harness) {
+	testServiceRollback(t, h)
 	runE(t, h, "FailedTargetNamed", func(x *esuite) {
 		x.svcWorld()
 		p, err := x.createService("f1", "dev")

@@ -1,7 +1,7 @@
 """The model's service waiters, through boto3 and through the AWS CLI
 (`aws proton wait ...`): ServiceCreated, ServiceInstanceDeployed,
 ServicePipelineDeployed, ServiceUpdated and ServiceDeleted end on their
-success states, and all but ServiceDeleted stop on their failure states.
+success states and stop on their failure states.
 
 Each test works in an account of its own: an environment template and an
 environment deployed from it, a service template whose files render but
@@ -84,9 +84,6 @@ def spec(*instances):
     return "\n".join(lines) + "\n"
 
 
-# The failure states of the ServiceUpdated waiter.
-UPDATE_FAILED = ("UPDATE_FAILED_CLEANUP_COMPLETE", "UPDATE_FAILED_CLEANUP_FAILED", "UPDATE_FAILED", "UPDATE_COMPLETE_CLEANUP_FAILED")
-
 REPO = {"repositoryConnectionArn": "arn:aws:codestar-connections:us-east-1:111111111111:connection/4f1c2a5e-9d1b-4b63-a0a4-5c1f2e6d7b80",
         "repositoryId": "my-org/payments", "branchName": "main"}
 
@@ -152,7 +149,20 @@ class Boto3Waiters(unittest.TestCase):
         with self.assertRaises(WaiterError) as cm:
             c.get_waiter("service_updated").wait(name="payments", WaiterConfig=FAST)
         self.assertIn("terminal failure state", str(cm.exception))
-        self.assertIn(c.get_service(name="payments")["service"]["status"], UPDATE_FAILED)
+        # Creating `bad` failed: the update is rolled back. The spec is the
+        # one before it, `bad` is deleted again, and the pipeline, whose
+        # deployment waited for the instances, is not deployed.
+        got = c.get_service(name="payments")["service"]
+        self.assertEqual(got["status"], "UPDATE_FAILED_CLEANUP_COMPLETE")
+        self.assertTrue(got["statusMessage"].startswith("Service instance bad failed: "), got["statusMessage"])
+        self.assertEqual(got["spec"], spec("a"))
+        self.assertEqual(got["pipeline"]["deploymentStatus"], "CANCELLED")
+        names = [i["name"] for i in c.list_service_instances(serviceName="payments")["serviceInstances"]]
+        self.assertEqual(names, ["a"])
+        # The service takes changes again.
+        c.update_service(name="payments", spec=spec("a", "b"))
+        c.get_waiter("service_updated").wait(name="payments", WaiterConfig=FAST)
+        self.assertEqual(c.get_service(name="payments")["service"]["pipeline"]["deploymentStatus"], "SUCCEEDED")
 
 
 class CLIWaiters(unittest.TestCase):
@@ -215,7 +225,116 @@ class CLIWaiters(unittest.TestCase):
         rc, err = self.wait(acct, "service-updated", "--name", "payments")
         self.assertEqual(rc, 255, err)
         self.assertIn("Waiter ServiceUpdated failed: Waiter encountered a terminal failure state", err)
-        self.assertIn(h.client(acct).get_service(name="payments")["service"]["status"], UPDATE_FAILED)
+        self.assertEqual(h.client(acct).get_service(name="payments")["service"]["status"], "UPDATE_FAILED_CLEANUP_COMPLETE")
+
+
+# A service template whose instances and pipeline are Terraform: they
+# provision through the customer's automation, which reports each
+# deployment's end with NotifyResourceDeploymentStatusChange.
+TF_SERVICE = {"schema/schema.yaml": th.SVC_SCHEMA % ('  pipeline_input_type: "PipeInput"\n', th.PIPELINE_TYPE),
+              "instance_infrastructure/manifest.yaml": eh.TF_MANIFEST,
+              "instance_infrastructure/main.tf": 'resource "null_resource" "instance" {}\n',
+              "pipeline_infrastructure/manifest.yaml": eh.TF_MANIFEST,
+              "pipeline_infrastructure/main.tf": 'resource "null_resource" "pipeline" {}\n'}
+
+
+def tf_spec(*instances):
+    return spec(*instances).replace("environment: dev", "environment: tfdev")
+
+
+class SelfManagedFailures(unittest.TestCase):
+    """The failure states that need a delete to fail, driven by the
+    notifications of a self-managed service: an update whose new instance
+    fails and one of whose added instances cannot be deleted again
+    (UPDATE_FAILED_CLEANUP_FAILED), and a delete that fails (DELETE_FAILED,
+    ServiceDeleted's failure state)."""
+
+    def world(self):
+        acct = h.fresh_account()
+        c = h.client(acct)
+        env_tpl = eh.template(acct, eh.tf_bundle())
+        env = c.create_environment(name="tfdev", templateName=env_tpl, templateMajorVersion="1", spec=eh.spec(),
+                                   provisioningRepository={"provider": "GITHUB", "name": "example-org/env-repo", "branch": "main"})
+        c.notify_resource_deployment_status_change(resourceArn=env["environment"]["arn"], status="SUCCEEDED")
+        c.create_service_template(name="tfweb")
+        source = write_dir(tar_gz(TF_SERVICE), BUCKET, "%s/tfweb.tar.gz" % acct)
+        c.create_service_template_version(templateName="tfweb", source=source,
+                                          compatibleEnvironmentTemplates=[{"templateName": env_tpl, "majorVersion": "1"}])
+        th.wait_registered(c, "service", "tfweb", "1", "0")
+        c.update_service_template_version(templateName="tfweb", majorVersion="1", minorVersion="0", status="PUBLISHED")
+        c.update_account_settings(pipelineProvisioningRepository={"provider": "GITHUB", "name": "example-org/pipelines", "branch": "main"})
+        return acct, c
+
+    def notify(self, c, svc, target, status):
+        arn = svc["arn"] + ("/service-instance/" + target if target else "/pipeline")
+        c.notify_resource_deployment_status_change(resourceArn=arn, status=status)
+
+    def run_failures(self, waits):
+        """Drives the failures; waits(acct, waiter, name) must report the
+        waiter's terminal failure."""
+        acct, c = self.world()
+        svc = c.create_service(name="tfsvc", templateName="tfweb", templateMajorVersion="1", spec=tf_spec("a"), **REPO)["service"]
+        self.notify(c, svc, "a", "SUCCEEDED")
+        self.notify(c, svc, "", "SUCCEEDED")
+        c.get_waiter("service_created").wait(name="tfsvc", WaiterConfig=FAST)
+
+        c.update_service(name="tfsvc", spec=tf_spec("a", "b", "c"))
+        self.notify(c, svc, "b", "FAILED")
+        got = c.get_service(name="tfsvc")["service"]
+        self.assertEqual((got["status"], got["spec"]), ("UPDATE_FAILED_CLEANUP_IN_PROGRESS", tf_spec("a")))
+        with self.assertRaises(c.exceptions.ConflictException):
+            c.update_service(name="tfsvc", spec=tf_spec("a"))
+        self.assertEqual(c.get_service_instance(serviceName="tfsvc", name="b")["serviceInstance"]["deploymentStatus"], "DELETE_IN_PROGRESS")
+        # c is deleted once its create ended; a self-managed pipeline's
+        # deployment is left to its automation.
+        self.notify(c, svc, "c", "SUCCEEDED")
+        self.assertEqual(c.get_service_instance(serviceName="tfsvc", name="c")["serviceInstance"]["deploymentStatus"], "DELETE_IN_PROGRESS")
+        self.notify(c, svc, "", "SUCCEEDED")
+        self.notify(c, svc, "b", "SUCCEEDED")
+        self.notify(c, svc, "c", "FAILED")
+        waits(acct, "service_updated", "tfsvc")
+        got = c.get_service(name="tfsvc")["service"]
+        self.assertEqual(got["status"], "UPDATE_FAILED_CLEANUP_FAILED")
+        self.assertIn("Deleting service instance c failed", got["statusMessage"])
+        names = [i["name"] for i in c.list_service_instances(serviceName="tfsvc")["serviceInstances"]]
+        self.assertEqual(names, ["a", "c"])
+        # A later update that leaves c out deletes it again.
+        c.update_service(name="tfsvc", spec=tf_spec("a"))
+        self.assertEqual(c.get_service_instance(serviceName="tfsvc", name="c")["serviceInstance"]["deploymentStatus"], "DELETE_IN_PROGRESS")
+        self.notify(c, svc, "c", "SUCCEEDED")
+        self.notify(c, svc, "", "SUCCEEDED")
+        c.get_waiter("service_updated").wait(name="tfsvc", WaiterConfig=FAST)
+        names = [i["name"] for i in c.list_service_instances(serviceName="tfsvc")["serviceInstances"]]
+        self.assertEqual(names, ["a"])
+
+        c.delete_service(name="tfsvc")
+        self.notify(c, svc, "a", "FAILED")
+        self.notify(c, svc, "", "SUCCEEDED")
+        waits(acct, "service_deleted", "tfsvc")
+        got = c.get_service(name="tfsvc")["service"]
+        self.assertEqual(got["status"], "DELETE_FAILED")
+        self.assertTrue(got["statusMessage"].startswith("Service instance a failed"), got["statusMessage"])
+
+        # A second delete retries what is left.
+        c.delete_service(name="tfsvc")
+        self.notify(c, svc, "a", "SUCCEEDED")
+        c.get_waiter("service_deleted").wait(name="tfsvc", WaiterConfig=FAST)
+
+    def test_boto3(self):
+        def waits(acct, waiter, name):
+            with self.assertRaises(WaiterError, msg=waiter) as cm:
+                h.client(acct).get_waiter(waiter).wait(name=name, WaiterConfig=FAST)
+            self.assertIn("terminal failure state", str(cm.exception), waiter)
+        self.run_failures(waits)
+
+    def test_cli(self):
+        def waits(acct, waiter, name):
+            cli = waiter.replace("_", "-")
+            rc, err = th.proton_wait(acct, cli, "--name", name)
+            self.assertEqual(rc, 255, err)
+            title = "".join(w.capitalize() for w in waiter.split("_"))
+            self.assertIn("Waiter %s failed: Waiter encountered a terminal failure state" % title, err)
+        self.run_failures(waits)
 
 
 if __name__ == "__main__":

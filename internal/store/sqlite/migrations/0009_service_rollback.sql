@@ -1,0 +1,8 @@
+-- What an UpdateService that adds instances rolls back if creating one of
+-- them fails: rollback_spec is the spec before the update, and
+-- rollback_instances the names of the instances it added, joined by
+-- commas (instance names hold none). Both are '' when no update that added
+-- instances is in progress.
+
+ALTER TABLE services ADD COLUMN rollback_spec TEXT NOT NULL DEFAULT '';
+ALTER TABLE services ADD COLUMN rollback_instances TEXT NOT NULL DEFAULT '';
