@@ -127,9 +127,8 @@ var groupCompatible = map[string][]Compatible{
 	"lambda-vpc/sample-lambda-function-template": {{Name: "sample-vpc-environment-template", Major: "1"}},
 }
 
-// Templates returns the sample templates of repo (CloudFormation or
-// Terraform), environment templates first, each kind ordered by path.
-func Templates(repo string) ([]Template, error) {
+// archiveOf returns the files of the archive of repo by path.
+func archiveOf(repo string) (map[string][]byte, error) {
 	var archive []byte
 	switch repo {
 	case CloudFormation:
@@ -142,6 +141,45 @@ func Templates(repo string) ([]Template, error) {
 	files, err := untar(archive)
 	if err != nil {
 		return nil, fmt.Errorf("%s samples: %w", repo, err)
+	}
+	return files, nil
+}
+
+// Component is a sample directly defined component: its manifest and its
+// one IaC file, as a developer passes them to CreateComponent.
+type Component struct {
+	Manifest, TemplateFile string
+	// Path is the component's folder in its repository.
+	Path string
+}
+
+// S3BucketComponent returns the S3 bucket component of repo: an S3 bucket
+// and a managed policy for it, whose ARN it outputs as
+// BucketAccessPolicyArn (cloudformation.yaml, or component.tf for
+// Terraform).
+func S3BucketComponent(repo string) (Component, error) {
+	files, err := archiveOf(repo)
+	if err != nil {
+		return Component{}, err
+	}
+	const dir = "component-templates/s3-bucket-component"
+	file := "cloudformation.yaml"
+	if repo == Terraform {
+		file = "component.tf"
+	}
+	m, f := files[dir+"/manifest.yaml"], files[dir+"/"+file]
+	if m == nil || f == nil {
+		return Component{}, fmt.Errorf("%s samples have no %s/{manifest.yaml,%s}", repo, dir, file)
+	}
+	return Component{Manifest: string(m), TemplateFile: string(f), Path: dir}, nil
+}
+
+// Templates returns the sample templates of repo (CloudFormation or
+// Terraform), environment templates first, each kind ordered by path.
+func Templates(repo string) ([]Template, error) {
+	files, err := archiveOf(repo)
+	if err != nil {
+		return nil, err
 	}
 	var out []Template
 	for name := range files {

@@ -1,6 +1,9 @@
 package awssamples
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestTemplates: every template of both repositories is found, with its
 // kind, its spec where the repository gives one, and its compatible
@@ -42,5 +45,22 @@ func TestTemplates(t *testing.T) {
 			t.Errorf("%s: %d environment and %d service templates, %d without a spec; want %d, %d and %d",
 				repo, envs, svcs, withoutSpec, want.envs, want.svcs, want.withoutSpec)
 		}
+	}
+}
+
+// TestS3BucketComponent: both repositories hold the S3 bucket component,
+// whose manifest names its file.
+func TestS3BucketComponent(t *testing.T) {
+	for _, repo := range []string{CloudFormation, Terraform} {
+		c, err := S3BucketComponent(repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(c.TemplateFile, "BucketAccessPolicyArn") || !strings.Contains(c.Manifest, "rendering_engine") {
+			t.Errorf("%s: %+v", repo, c)
+		}
+	}
+	if _, err := S3BucketComponent("nope"); err == nil {
+		t.Error("an unknown repository gave a component")
 	}
 }

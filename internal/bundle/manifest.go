@@ -59,6 +59,9 @@ type manifestParser struct {
 	path  string // e.g. infrastructure/manifest.yaml
 	dir   string
 	files []File
+	// anyFile: the manifest comes without its folder (a component's), so
+	// a file it names is checked only for being a path inside it.
+	anyFile bool
 }
 
 func (p *manifestParser) fault(line int, format string, args ...any) *Problem {
@@ -72,7 +75,35 @@ func (p *manifestParser) fault(line int, format string, args ...any) *Problem {
 // parseManifest parses the manifest of folder dir, whose files are given.
 // Keys a manifest may carry beyond the ones read here are ignored.
 func parseManifest(dir string, data []byte, files []File) (*Manifest, error) {
-	p := &manifestParser{path: dir + "/" + manifestName, dir: dir, files: files}
+	return (&manifestParser{path: dir + "/" + manifestName, dir: dir, files: files}).parse(data)
+}
+
+// ComponentDir is the folder a component's manifest and IaC file are
+// given as: a component brings the two without a bundle.
+const ComponentDir = "component"
+
+// ParseComponentManifest parses the manifest of a directly defined
+// component (proton-reference.md §2.7): one template, rendered with Jinja
+// (CloudFormation) or HCL (Terraform), never CodeBuild; a Terraform
+// manifest names its one file (file "*" is allowed, and stands for the one
+// file the component brings).
+func ParseComponentManifest(data []byte) (*Manifest, error) {
+	p := &manifestParser{path: "manifest", dir: ComponentDir, anyFile: true}
+	m, err := p.parse(data)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(m.Templates) != 1:
+		return nil, p.fault(0, "a component's manifest lists exactly one template, not %d", len(m.Templates))
+	case m.Templates[0].RenderingEngine == EngineCodeBuild:
+		return nil, p.fault(0, "components cannot be provisioned with CodeBuild; use rendering_engine jinja (CloudFormation) or hcl (Terraform)")
+	}
+	return m, nil
+}
+
+func (p *manifestParser) parse(data []byte) (*Manifest, error) {
+	dir := p.dir
 	doc, err := parseYAMLDocs(data, true)
 	if err != nil {
 		return nil, p.fault(0, "%v", err)
@@ -243,6 +274,9 @@ func (p *manifestParser) checkFile(where, engine, file string, line, entryLine i
 		if engine != EngineHCL {
 			return p.fault(line, "%s: file \"*\" is allowed only with rendering_engine hcl (Terraform)", where)
 		}
+		if p.anyFile {
+			return nil
+		}
 		for _, f := range p.files {
 			if path.Dir(f.Path) == p.dir && strings.HasSuffix(f.Path, terraformFileSuffix) {
 				return nil
@@ -251,6 +285,8 @@ func (p *manifestParser) checkFile(where, engine, file string, line, entryLine i
 		return p.fault(line, "%s: file \"*\" matches no .tf file in %s/", where, p.dir)
 	case strings.HasPrefix(file, "/") || strings.Contains(file, `\`) || strings.Contains("/"+file+"/", "/../"):
 		return p.fault(line, "%s: file %q must be a path inside %s/", where, file, p.dir)
+	case p.anyFile:
+		return nil
 	}
 	want := path.Join(p.dir, path.Clean(file))
 	for _, f := range p.files {

@@ -72,9 +72,9 @@ func (s *Service) GetResourcesSummary(ctx context.Context, _ *api.GetResourcesSu
 	if err != nil {
 		return nil, err
 	}
-	zero := int32(0)
-	components := count(0)
-	components.Failed = &zero
+	components := count(c.Components.Total)
+	failed := int32(c.Components.Failed)
+	components.Failed = &failed
 	return &api.GetResourcesSummaryOutput{Counts: &api.CountsSummary{
 		Components:           components,
 		EnvironmentTemplates: count(c.EnvironmentTemplates),

@@ -15,6 +15,8 @@ type stateValues struct {
 	env  api.EnvironmentState
 	inst api.ServiceInstanceState
 	pipe api.ServicePipelineState
+	comp api.ComponentState
+	doc  store.ComponentDocument
 }
 
 // stateOf is the answer form of *st, a state of a target of type typ, nil
@@ -31,6 +33,11 @@ func stateOf(typ store.TargetType, st *store.TemplateState, a *stateValues) *api
 	case store.TargetServicePipeline:
 		a.pipe = api.ServicePipelineState{Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, TemplateName: name}
 		a.out = api.DeploymentState{ServicePipeline: &a.pipe}
+	case store.TargetComponent:
+		a.doc = store.DocumentOf(*st)
+		a.comp = api.ComponentState{ServiceInstanceName: opt(&a.doc.ServiceInstanceName), ServiceName: opt(&a.doc.ServiceName),
+			ServiceSpec: spec, TemplateFile: opt(&a.doc.TemplateFile)}
+		a.out = api.DeploymentState{Component: &a.comp}
 	default:
 		a.env = api.EnvironmentState{Spec: spec, TemplateMajorVersion: major, TemplateMinorVersion: minor, TemplateName: name}
 		a.out = api.DeploymentState{Environment: &a.env}
@@ -43,6 +50,7 @@ func stateOf(typ store.TargetType, st *store.TemplateState, a *stateValues) *api
 type deploymentValues struct {
 	arn           string
 	service, inst string
+	component     string
 	times         [4]api.Time
 	states        [2]stateValues
 }
@@ -55,8 +63,14 @@ func deploymentOf(d *store.Deployment, a *deploymentValues) api.Deployment {
 		a.service, a.inst, _ = strings.Cut(d.TargetKey, "/")
 	case store.TargetServicePipeline:
 		a.service = d.TargetKey
+	case store.TargetComponent:
+		// A component's deployment names its instance as it deploys it.
+		a.component = d.TargetKey
+		doc := store.DocumentOf(d.TargetState)
+		a.service, a.inst = doc.ServiceName, doc.ServiceInstanceName
 	}
 	return api.Deployment{
+		ComponentName:             opt(&a.component),
 		ServiceName:               opt(&a.service),
 		ServiceInstanceName:       opt(&a.inst),
 		Arn:                       &a.arn,

@@ -6,6 +6,7 @@ import (
 	"github.com/openproton/openproton/internal/api"
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/proton/arn"
+	"github.com/openproton/openproton/internal/proton/components"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/services"
@@ -241,11 +242,16 @@ func (s *Service) NotifyResourceDeploymentStatusChange(ctx context.Context, in *
 		ResourceArn: str(in.ResourceArn), Status: str(in.Status), DeploymentID: str(in.DeploymentId),
 		Outputs: outs, StatusMessage: in.StatusMessage, Run: caller.Deployment,
 	}
-	// Service instances and pipelines have ARNs of type service; every
-	// other ARN is the environments family's to answer.
-	if a, ok := arn.Parse(n.ResourceArn); ok && a.Type() == services.ResourceType {
+	// Service instances and pipelines have ARNs of type service,
+	// components of type component; every other ARN is the environments
+	// family's to answer.
+	a, ok := arn.Parse(n.ResourceArn)
+	switch {
+	case ok && a.Type() == services.ResourceType:
 		err = s.Services.Notify(ctx, caller, n)
-	} else {
+	case ok && a.Type() == components.ResourceType:
+		err = s.Components.Notify(ctx, caller, n)
+	default:
 		err = s.Environments.Notify(ctx, caller, n)
 	}
 	if err != nil {

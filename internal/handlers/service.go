@@ -8,6 +8,7 @@ import (
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/fault"
 	"github.com/openproton/openproton/internal/proton/account"
+	"github.com/openproton/openproton/internal/proton/components"
 	"github.com/openproton/openproton/internal/proton/connections"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
@@ -21,6 +22,7 @@ import (
 type Service struct {
 	api.UnimplementedService
 	Account      *account.Service
+	Components   *components.Service
 	Connections  *connections.Service
 	Deployments  *deployments.Service
 	Environments *environments.Service
@@ -35,7 +37,7 @@ var _ api.ProtonService = (*Service)(nil)
 // (they may be nil): the server builds tagging from them, and the tests
 // check that the handlers implement exactly the operations they declare.
 func (s *Service) Families() []family.Family {
-	return []family.Family{s.Account.Family(), s.Connections.Family(), s.Deployments.Family(), s.Environments.Family(),
+	return []family.Family{s.Account.Family(), s.Components.Family(), s.Connections.Family(), s.Deployments.Family(), s.Environments.Family(),
 		s.Services.Family(), s.Tagging.Family(), s.Templates.Family()}
 }
 

@@ -57,7 +57,8 @@ func (e Emulate) Run(ctx context.Context, req Request) (Result, error) {
 // give them: a plain value as it is, an intrinsic function resolved as far
 // as the template and st allow, and what only provisioning could give as a
 // placeholder that names it ("emulated:VPC.Ref" for !Ref VPC; see
-// resolver). An output whose value is a list or a mapping is left out. A
+// resolver), except that !Ref of an IAM managed policy is an ARN of st's
+// account, as CloudFormation's is. An output whose value is a list or a mapping is left out. A
 // template that is not a YAML mapping is an error.
 func CloudFormationOutputs(template string, st Stack) ([]Output, error) {
 	var doc yaml.Node
@@ -75,7 +76,8 @@ func CloudFormationOutputs(template string, st Stack) ([]Output, error) {
 	if outputs == nil || outputs.Kind != yaml.MappingNode {
 		return nil, nil
 	}
-	r := &resolver{stack: st, parameters: deref(mapValue(root, "Parameters")), mappings: deref(mapValue(root, "Mappings"))}
+	r := &resolver{stack: st, parameters: deref(mapValue(root, "Parameters")), mappings: deref(mapValue(root, "Mappings")),
+		resources: deref(mapValue(root, "Resources"))}
 	var out []Output
 	for i := 0; i+1 < len(outputs.Content); i += 2 {
 		key, def := outputs.Content[i].Value, deref(outputs.Content[i+1])

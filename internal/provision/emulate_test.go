@@ -208,3 +208,29 @@ func TestCloudFormationOutputsStayBounded(t *testing.T) {
 		t.Fatalf("took %s", took)
 	}
 }
+
+// TestCloudFormationOutputsPolicyRef checks that !Ref of an IAM managed
+// policy (AWS's S3 bucket component sample) is a policy ARN of the stack's
+// account, which proton_cfn_iam_policy_arns keeps, and that other !Ref
+// values stay placeholders.
+func TestCloudFormationOutputsPolicyRef(t *testing.T) {
+	tpl := `Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+  Policy:
+    Type: AWS::IAM::ManagedPolicy
+Outputs:
+  BucketName:
+    Value: !Ref Bucket
+  PolicyArn:
+    Value: !Ref Policy
+`
+	got, err := CloudFormationOutputs(tpl, Stack{Account: "123456789012", Region: "us-east-1"})
+	want := []Output{{"BucketName", "emulated:Bucket.Ref"}, {"PolicyArn", "arn:aws:iam::123456789012:policy/emulated/Policy"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v, %v; want %v", got, err, want)
+	}
+	if got, _ := CloudFormationOutputs(tpl, Stack{}); got[1].Value != "emulated:Policy.Ref" {
+		t.Errorf("without an account: %v, want the placeholder", got)
+	}
+}

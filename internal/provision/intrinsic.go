@@ -38,6 +38,7 @@ type resolver struct {
 	stack      Stack
 	parameters *yaml.Node // the template's Parameters, nil when it has none
 	mappings   *yaml.Node // its Mappings
+	resources  *yaml.Node // its Resources
 	steps      int        // nodes the current output may still visit
 	spent      bool       // the current output went over a bound
 }
@@ -162,6 +163,14 @@ func (r *resolver) ref(name string) string {
 	if p := deref(mapValue(r.parameters, name)); p != nil && p.Kind == yaml.MappingNode {
 		if d, ok := r.value(mapValue(p, "Default")); ok {
 			return d
+		}
+	}
+	// !Ref of an IAM managed policy is its ARN, and templates pass it on
+	// as one (proton_cfn_iam_policy_arns keeps only values shaped so): an
+	// ARN of the stack's account that names the resource.
+	if res := deref(mapValue(r.resources, name)); res != nil && r.stack.Account != "" {
+		if t := deref(mapValue(res, "Type")); t != nil && t.Value == "AWS::IAM::ManagedPolicy" {
+			return "arn:" + auth.Partition(r.stack.Region) + ":iam::" + r.stack.Account + ":policy/emulated/" + name
 		}
 	}
 	return placeholderPrefix + name + ".Ref"

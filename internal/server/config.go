@@ -42,6 +42,7 @@ type Config struct {
 	EnvironmentQuota   int
 	ServiceQuota       int
 	InstanceQuota      int
+	ComponentQuota     int
 	Provisioner        string
 	ProvisionerDelay   time.Duration
 	ProvisionerPoll    time.Duration

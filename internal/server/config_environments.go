@@ -33,6 +33,7 @@ func environmentFlags(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.EnvironmentQuota, "quota-environments", 100, "environments an account may have per region")
 	fs.IntVar(&c.ServiceQuota, "quota-services", 1000, "services an account may have per region")
 	fs.IntVar(&c.InstanceQuota, "quota-service-instances", 20, "instances one service may have")
+	fs.IntVar(&c.ComponentQuota, "quota-components", 100, "components an account may have per region")
 	fs.StringVar(&c.Provisioner, "provisioner", "emulate", "provisioning engine of AWS-managed deployments: emulate provisions nothing and completes each deployment after --provisioner-delay; aws deploys CloudFormation stacks with the AWS SDK's standard configuration (credentials, AWS_ENDPOINT_URL...), assuming each deployment's role, and runs the commands of CodeBuild templates on this host")
 	fs.DurationVar(&c.ProvisionerDelay, "provisioner-delay", time.Second, "how long the emulate provisioner takes for one deployment")
 	fs.DurationVar(&c.ProvisionerPoll, "provisioner-poll", cloudformation.DefaultPoll, "how often the aws provisioner reads a stack or change set it waits for")
@@ -57,6 +58,8 @@ func (c Config) validateEnvironments() error {
 		return bad("quota-services", "%d: at least 1", c.ServiceQuota)
 	case c.InstanceQuota < 1:
 		return bad("quota-service-instances", "%d: at least 1", c.InstanceQuota)
+	case c.ComponentQuota < 1:
+		return bad("quota-components", "%d: at least 1", c.ComponentQuota)
 	case c.Provisioner != ProvisionerEmulate && c.Provisioner != ProvisionerAWS:
 		return bad("provisioner", "%q: emulate or aws", c.Provisioner)
 	case c.ProvisionerDelay < 0:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/pagetoken"
+	"github.com/openproton/openproton/internal/proton/components"
 	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/environments"
 	"github.com/openproton/openproton/internal/proton/services"
@@ -29,6 +30,7 @@ const deploymentPoll = time.Second
 type deploying struct {
 	environments *environments.Service
 	services     *services.Service
+	components   *components.Service
 	deployments  *deployments.Service
 	loop         *worker.Loop
 }
@@ -40,7 +42,7 @@ type templateResolver interface {
 	services.Templates
 }
 
-// newDeploying wires the environments and services families and the
+// newDeploying wires the environments, services and components families and the
 // deployments of every target: the services, and the loop of workers that
 // carry out deployment jobs with the configured engine, which wakes when
 // one is queued.
@@ -55,15 +57,18 @@ func newDeploying(ctx context.Context, cfg Config, st store.Store, t templateRes
 		store.TargetEnvironment:     environments.NewTarget(st, t, renderer),
 		store.TargetServiceInstance: svcTarget,
 		store.TargetServicePipeline: svcTarget,
+		store.TargetComponent:       components.NewTarget(st, renderer),
 	}, deployments.HandlerOptions{Log: log})
 	runner := worker.NewRunner(st, map[store.JobKind]worker.Handler{store.JobDeployment: handler}, worker.RunnerOptions{
 		Owner: worker.NewOwnerID(), Lease: cfg.DeploymentLease, MaxAttempts: cfg.DeploymentAttempts, Log: log,
 	})
 	loop := worker.New("deployments", deploymentPoll, log, runner.Step)
 	deps := deployments.New(st, pages, deployments.Options{Wake: loop.Wake, Interrupt: runner.Interrupt})
+	svcs := services.New(st, t, deps, pages, services.Options{Quota: cfg.ServiceQuota, MaxInstances: cfg.InstanceQuota})
 	return deploying{
 		environments: environments.New(st, t, deps, pages, environments.Options{Quota: cfg.EnvironmentQuota}),
-		services:     services.New(st, t, deps, pages, services.Options{Quota: cfg.ServiceQuota, MaxInstances: cfg.InstanceQuota}),
+		services:     svcs,
+		components:   components.New(st, svcs, deps, pages, components.Options{Quota: cfg.ComponentQuota}),
 		deployments:  deps, loop: loop,
 	}, nil
 }

@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	svc := &handlers.Service{Account: account.New(st), Connections: conns, Deployments: d.deployments, Environments: d.environments,
+	svc := &handlers.Service{Account: account.New(st), Components: d.components, Connections: conns, Deployments: d.deployments, Environments: d.environments,
 		Services: d.services, Templates: tmpl}
 	svc.Tagging = tagging.New(st, pages, svc.Families())
 	api := &awsjson.Handler{Service: svc, Auth: authn, MaxBodyBytes: cfg.MaxBodyBytes, Logger: log}

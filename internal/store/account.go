@@ -27,6 +27,9 @@ type ResourceCounts struct {
 	Services             DeployedCounts
 	ServiceInstances     DeployedCounts
 	Pipelines            DeployedCounts
+	// Components counts only Total and Failed (a FAILED or DELETE_FAILED
+	// deployment status).
+	Components DeployedCounts
 }
 
 // DeployedCounts count resources that run a service template version:

@@ -172,6 +172,7 @@ type Store interface {
 	Connections
 	Environments
 	Services
+	Components
 	Deployments
 	Accounts
 	Jobs

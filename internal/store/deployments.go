@@ -121,8 +121,11 @@ type ListDeploymentsQuery struct {
 	// instance.
 	ServiceName         string
 	ServiceInstanceName string
-	After               *DeploymentCursor
-	Limit               int
+	// ComponentName, when set, keeps the deployments of one component (the
+	// other names are then ignored).
+	ComponentName string
+	After         *DeploymentCursor
+	Limit         int
 }
 
 // ErrTooManyOutputs: a deployment would hold more outputs than allowed.
@@ -146,7 +149,7 @@ type Deployments interface {
 	// CompleteDeployment ends an in-flight deployment (IN_PROGRESS,
 	// CANCELLING or DELETE_IN_PROGRESS) of a target with p.Outcome, in one
 	// transaction (what follows says "environment" for the target: an
-	// environment, a service instance or a service pipeline):
+	// environment, a service instance, a service pipeline or a component):
 	//  - a deploy that succeeds is SUCCEEDED (even if a cancel was asked:
 	//    it finished first), and its environment becomes SUCCEEDED with this
 	//    deployment as the last succeeded one;
@@ -160,7 +163,8 @@ type Deployments interface {
 	//    DELETE_FAILED, and so is the environment.
 	// The deployment's job is deleted, CompletedAt and LastModifiedAt are
 	// p.Now, and p.Outputs and p.Resources are recorded. A deleted service
-	// instance or pipeline leaves no tombstone (its service does). After a
+	// instance or pipeline leaves no tombstone (its service does); a
+	// deleted component leaves one (type "component", key its name). After a
 	// deployment of a service's target ends, a service whose create,
 	// update or delete is in progress is settled: once none of its targets
 	// has a deployment in flight it becomes ACTIVE (CREATE_FAILED or

@@ -40,6 +40,8 @@ func TestClientSuitesRequireTheirSettings(t *testing.T) {
 			[]string{"node", "--test", "js/services.test.mjs"}},
 		{"services waiters without a bundle directory", []string{endpoint}, "OPENPROTON_BUNDLE_DIR",
 			[]string{"python3", "-m", "unittest", "-v", "python.test_services_waiters"}},
+		{"components waiters without a bundle directory", []string{endpoint}, "OPENPROTON_BUNDLE_DIR",
+			[]string{"python3", "-m", "unittest", "-v", "python.test_components_waiters"}},
 		{"Backstage tutorial suite without its account", []string{endpoint}, "OPENPROTON_ACCOUNT",
 			[]string{"node", "--test", "js/backstage.test.mjs"}},
 	}

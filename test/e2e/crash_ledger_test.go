@@ -61,6 +61,8 @@ type crashOp struct {
 	dep         *crashDeployment
 	svc         *crashService // svc- writes (crash_services_test.go)
 	svcCreate   *proton.CreateServiceInput
+	comp        *crashComponent // comp- writes (crash_components_test.go)
+	compCreate  *proton.CreateComponentInput
 }
 
 func (o *crashOp) String() string {
@@ -73,6 +75,10 @@ func (o *crashOp) String() string {
 		return fmt.Sprintf("%s of %s (token %s)", o.kind, o.tpl.name, aws.ToString(o.verCreate.ClientToken))
 	case o.kind == "svc-create":
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.svcCreate.Name), o.tags)
+	case o.kind == "comp-create":
+		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.compCreate.Name), o.tags)
+	case o.comp != nil:
+		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.comp.name, o.tags, o.description)
 	case o.svc != nil:
 		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.svc.name, o.tags, o.description)
 	case o.kind == "env-create":
@@ -103,7 +109,8 @@ type crashWorker struct {
 	deleted   []*crashConn // acknowledged or verified deletes
 	templates []*crashTemplate
 	envs      []*crashEnv
-	svcs      crashServices // the services account's ledger (crash_services_test.go)
+	svcs      crashServices     // the services account's ledger (crash_services_test.go)
+	comps     []*crashComponent // its components, live and being deleted (crash_components_test.go)
 	client    func(account string) *proton.Client
 	doubt     *crashOp       // the call the last kill cut off, if any
 	acks      map[string]int // acknowledged writes by kind
@@ -131,12 +138,21 @@ func newCrashWorker(n int, seed uint64, env, mgmt string, httpClient *http.Clien
 // run sends writes until stop is set or a call goes unanswered.
 func (w *crashWorker) run(t *testing.T, stop *atomic.Bool) {
 	for !stop.Load() && w.doubt == nil {
-		// A third of the writes are connections', a third the platform
-		// families', a third services'.
+		// A quarter of the writes are connections', a quarter the
+		// platform families', a quarter services' and a quarter
+		// components'.
 		op := (*crashOp)(nil)
-		switch w.rng.IntN(3) {
+		switch w.rng.IntN(4) {
 		case 0:
 			op = w.next()
+		case 3:
+			var answered bool
+			if op, answered = w.nextComponent(t); !answered {
+				return
+			}
+			if op == nil {
+				continue
+			}
 		case 2:
 			var answered bool
 			if op, answered = w.nextService(t); !answered {
@@ -214,6 +230,9 @@ func (w *crashWorker) randomTags(n int) map[string]string {
 func (w *crashWorker) send(t *testing.T, op *crashOp) bool {
 	if crashFamily(op.kind) == famServices {
 		return w.sendService(t, op)
+	}
+	if crashFamily(op.kind) == famComponents {
+		return w.sendComponent(t, op)
 	}
 	if crashFamily(op.kind) != famConnections {
 		return w.sendPlatform(t, op)

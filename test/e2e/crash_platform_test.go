@@ -39,6 +39,7 @@ const (
 	famTemplates    = "templates"    // templates and template versions
 	famEnvironments = "environments" // environments and their deployments
 	famServices     = "services"     // services (and, through them, their instances and pipelines)
+	famComponents   = "components"   // detached components
 )
 
 // crashFamilies are the families whose writes make the crash load, as the

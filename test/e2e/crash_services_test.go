@@ -45,7 +45,8 @@ type crashService struct {
 }
 
 // setupServices makes the worker's services account ready, before the
-// load: an environment deployed from a published environment template, a
+// load: an environment deployed from a published environment template
+// (with a component role, for the components of the load), a
 // published service template version compatible with it, and the
 // account's pipeline role.
 func (w *crashWorker) setupServices(t *testing.T, cl *proton.Client, account string) {
@@ -77,7 +78,8 @@ func (w *crashWorker) setupServices(t *testing.T, cl *proton.Client, account str
 		MajorVersion: ekey.MajorVersion, MinorVersion: ekey.MinorVersion, Status: types.TemplateVersionStatusPublished})
 	must(err)
 	_, err = cl.CreateEnvironment(ctx, &proton.CreateEnvironmentInput{Name: aws.String(crashSvcEnv), TemplateName: aws.String(crashSvcEnvTemplate),
-		TemplateMajorVersion: aws.String("1"), Spec: aws.String(crashSpec(w.n)), ProtonServiceRoleArn: connRole(account, "crash")})
+		TemplateMajorVersion: aws.String("1"), Spec: aws.String(crashSpec(w.n)), ProtonServiceRoleArn: connRole(account, "crash"),
+		ComponentRoleArn: connRole(account, "component")})
 	must(err)
 	_, err = cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String(crashSvcTemplate)})
 	must(err)

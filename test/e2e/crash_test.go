@@ -100,6 +100,7 @@ func crashRun(t *testing.T, st relStore) {
 		for _, w := range ws {
 			w.verifyPlatform(t, &stats)
 			w.verifyServices(t, &stats)
+			w.verifyComponents(t, &stats)
 			w.verify(t, &stats)
 		}
 		if orphans := storeOrphanTags(t, db); len(orphans) > 0 {
@@ -117,6 +118,7 @@ func crashRun(t *testing.T, st relStore) {
 	for _, w := range ws {
 		inFlight += w.settlePlatform(t, time.Minute)
 		inFlight += w.settleServices(t, time.Minute)
+		inFlight += w.settleComponents(t, time.Minute)
 	}
 	crashCommand := fmt.Sprintf("OPENPROTON_CRASH_KILLS=%d OPENPROTON_CRASH_WORKERS=%d scripts/reliability crash", kills, workers)
 	acked := map[string]int{}
@@ -163,7 +165,7 @@ func crashRun(t *testing.T, st relStore) {
 	relFigure(t, "acknowledged writes lost", lost, crashCommand)
 	relFigure(t, "acknowledged writes "+names, perFamily(byFamily), crashCommand)
 	relFigure(t, "acknowledged writes lost "+names, perFamily(lostByFamily), crashCommand)
-	relFigure(t, "template, version, environment, deployment and service states checked after restarts", stats.platformChecked, crashCommand)
+	relFigure(t, "template, version, environment, deployment, service and component states checked after restarts", stats.platformChecked, crashCommand)
 	relFigure(t, "deployments and registrations in flight after the last kill, all ended", inFlight, crashCommand)
 	relFigure(t, "connection states checked after restarts", stats.verified, crashCommand)
 	relFigure(t, "deletes checked after restarts", stats.deletesChecked, crashCommand)

@@ -31,6 +31,7 @@ var e2eFamilies = []e2eFamily{
 	{name: "environments", rows: isoEnvRows, races: raceEnvironments,
 		crash: []string{"env-create", "env-update", "env-tag", "env-delete", "deployment-delete"}},
 	{name: "services", rows: isoSvcRows, races: raceServices, crash: []string{"svc-create", "svc-update", "svc-tag", "svc-delete"}},
+	{name: "components", rows: isoCompRows, races: raceComponents, crash: []string{"comp-create", "comp-update", "comp-tag", "comp-delete"}},
 	{name: "deployments", rows: isoDeploymentRows},
 	{name: "account", rows: isoAccountRows},
 	// The tagging operations have rows on each taggable resource type, in
@@ -103,7 +104,7 @@ func TestFamilyDeclarations(t *testing.T) {
 			kinds[k] = f.name
 		}
 	}
-	for _, f := range []string{famConnections, famTemplates, famEnvironments, famServices} {
+	for _, f := range []string{famConnections, famTemplates, famEnvironments, famServices, famComponents} {
 		if !slices.Contains(crashFamilies(), f) {
 			t.Errorf("the crash ledger counts writes of family %s, which declares none", f)
 		}

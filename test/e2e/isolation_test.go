@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/proton"
 	"github.com/google/uuid"
@@ -196,6 +197,9 @@ func isoGhostName(ghost, name string) string {
 // server: building is mostly waiting for registrations and deployments.
 const isoFreshBuilds = 6
 
+// isoBuildTimeout bounds building all the fixtures of one store.
+const isoBuildTimeout = 3 * time.Minute
+
 // TestIsolationMatrix calls every implemented operation as every kind of
 // caller (the owner, the other party of a connection, an unrelated account,
 // each also in another region) on the resources of its family, on both
@@ -262,7 +266,10 @@ type isoFreshKey struct {
 // every case whose call succeeds in changing its fixture.
 func isoFixtures(t *testing.T, srv *Server, bundles string, rows []isoRow) (map[*isoFamily]*isoFixture, map[isoFreshKey]*isoFixture) {
 	t.Helper()
-	ctx := connCtx(t)
+	// Every family's fixtures are built here, a few at a time, on a
+	// server under the race detector: this takes longer than one call.
+	ctx, cancel := context.WithTimeout(context.Background(), isoBuildTimeout)
+	t.Cleanup(cancel)
 	isoWriteBundles(t, bundles)
 	type job struct {
 		family *isoFamily

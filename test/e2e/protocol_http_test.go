@@ -222,8 +222,8 @@ func TestProtocolPlainHTTP(t *testing.T) {
 
 	t.Run("not implemented", func(t *testing.T) {
 		t.Parallel()
-		r := protoCall(t, srv, "GetComponent", `{"name":"my-comp"}`)
-		if msg := protoCheckError(t, r, http.StatusNotImplemented, "NotImplementedException"); !strings.Contains(msg, "GetComponent") {
+		r := protoCall(t, srv, "GetRepository", `{"name":"my-org/my-repo","provider":"GITHUB"}`)
+		if msg := protoCheckError(t, r, http.StatusNotImplemented, "NotImplementedException"); !strings.Contains(msg, "GetRepository") {
 			t.Errorf("message %q does not name the operation", msg)
 		}
 	})

@@ -97,8 +97,8 @@ func TestProtocolAccessLog(t *testing.T) {
 			signed := func(key, region, op string) func() protoResponse {
 				return func() protoResponse {
 					body := body
-					if op == "GetComponent" {
-						body = []byte(`{"name":"my-comp"}`)
+					if op == "GetRepository" {
+						body = []byte(`{"name":"my-org/my-repo","provider":"GITHUB"}`)
 					}
 					req := protoRequest(t, srv, protoTargetPrefix+op, body)
 					protoSign(req, body, key, "any-secret", region, "proton", time.Now())
@@ -110,8 +110,8 @@ func TestProtocolAccessLog(t *testing.T) {
 					map[string]string{"operation": "ListEnvironmentAccountConnections", "account": "123456789012", "region": "eu-central-1", "status": "200"}},
 				{"default account", signed("AKIANOTANACCOUNTID00", "ap-southeast-2", "ListEnvironmentAccountConnections"),
 					map[string]string{"operation": "ListEnvironmentAccountConnections", "account": "444444444444", "region": "ap-southeast-2", "status": "200"}},
-				{"not implemented", signed("123456789012", "us-west-2", "GetComponent"),
-					map[string]string{"operation": "GetComponent", "account": "123456789012", "region": "us-west-2", "status": "501", "error": "NotImplementedException"}},
+				{"not implemented", signed("123456789012", "us-west-2", "GetRepository"),
+					map[string]string{"operation": "GetRepository", "account": "123456789012", "region": "us-west-2", "status": "501", "error": "NotImplementedException"}},
 				{"unauthenticated", func() protoResponse {
 					return protoDo(t, protoRequest(t, srv, protoTargetPrefix+"ListEnvironmentAccountConnections", body))
 				}, map[string]string{"operation": "ListEnvironmentAccountConnections", "account": "", "region": "", "status": "403", "error": "MissingAuthenticationTokenException"}},

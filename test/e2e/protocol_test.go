@@ -221,11 +221,11 @@ func protoRunCLI(t *testing.T, srv *Server, mode string) {
 		return
 	}
 
-	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-component", "--name", "my-comp")
-	if !strings.Contains(stderr, "GetComponent") {
+	stderr := protoCLIFails(t, srv, nil, "NotImplementedException", "get-repository", "--name", "my-org/my-repo", "--provider", "GITHUB")
+	if !strings.Contains(stderr, "GetRepository") {
 		t.Errorf("get-environment: the message does not name the operation:\n%s", stderr)
 	}
-	protoCLIFails(t, srv, nil, "NotImplementedException", "list-components")
+	protoCLIFails(t, srv, nil, "NotImplementedException", "list-repositories")
 
 	stderr = protoCLIFails(t, srv, nil, "ValidationException", "get-environment-account-connection", "--id", "not-a-uuid")
 	want := "1 validation error detected: Value 'not-a-uuid' at 'id' failed to satisfy constraint: Member must satisfy regular expression pattern: " + protoUUIDPattern
@@ -327,7 +327,7 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	if mode == "sigv4" {
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1"))
 		protoGoListsEmpty(t, protoGoClient(t, srv, protoKeyB, protoSecretB, protoRegionB))
-		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-comp")})
+		_, err := protoGoClient(t, srv, protoKeyA, protoSecretA, "us-east-1").GetRepository(ctx, &proton.GetRepositoryInput{Name: aws.String("my-org/my-repo"), Provider: types.RepositoryProviderGithub})
 		protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
 		_, err = protoGoClient(t, srv, protoKeyA, protoSecretB, "us-east-1").ListEnvironmentAccountConnections(ctx, listIn)
 		protoGoAPIError(t, err, "InvalidSignatureException", http.StatusForbidden)
@@ -337,16 +337,16 @@ func protoRunGoSDK(t *testing.T, srv *Server, mode string) {
 	}
 
 	c := protoGoClient(t, srv, protoOpenKey, protoOpenSecret, "us-east-1")
-	_, err := c.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String("my-comp")})
+	_, err := c.GetRepository(ctx, &proton.GetRepositoryInput{Name: aws.String("my-org/my-repo"), Provider: types.RepositoryProviderGithub})
 	ae := protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
-	if !strings.Contains(ae.ErrorMessage(), "GetComponent") {
+	if !strings.Contains(ae.ErrorMessage(), "GetRepository") {
 		t.Errorf("the message does not name the operation: %q", ae.ErrorMessage())
 	}
 	var ve *types.ValidationException
 	if errors.As(err, &ve) {
 		t.Errorf("NotImplementedException decoded as a ValidationException")
 	}
-	_, err = c.ListComponents(ctx, &proton.ListComponentsInput{})
+	_, err = c.ListRepositories(ctx, &proton.ListRepositoriesInput{})
 	protoGoAPIError(t, err, "NotImplementedException", http.StatusNotImplemented)
 
 	_, err = c.GetEnvironmentAccountConnection(ctx, &proton.GetEnvironmentAccountConnectionInput{Id: aws.String("not-a-uuid")})

@@ -39,7 +39,7 @@ func TestWalkthroughsInSync(t *testing.T) {
 		}
 		return s
 	}
-	for _, name := range []string{"walkthrough.md", "services.md"} {
+	for _, name := range []string{"walkthrough.md", "services.md", "components.md"} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -65,9 +65,8 @@ func (s *Service) UpdateSettings(ctx context.Context, caller auth.Caller, in Set
 	return a, nil
 }
 
-// ResourceCounts returns the counts of GetResourcesSummary that exist so
-// far: environments, templates, services, instances and pipelines.
-// Components do not exist yet and count zero.
+// ResourceCounts returns the counts of GetResourcesSummary: environments,
+// templates, services, instances, pipelines and components.
 func (s *Service) ResourceCounts(ctx context.Context, caller auth.Caller) (store.ResourceCounts, error) {
 	c, err := s.store.CountResources(ctx, caller.Account, caller.Region)
 	if err != nil {

@@ -159,3 +159,30 @@ func (s *Service) recordOutputs(ctx context.Context, d store.Deployment, in Noti
 	}
 	return nil
 }
+
+// NotifiedTarget names the deployment target a notification is about: its
+// account, region, type and key, and its last attempted deployment.
+type NotifiedTarget struct {
+	Account, Region string
+	Type            store.TargetType
+	Key             string
+	LastAttempted   string
+}
+
+// NotifyTarget is Notify for the deployment of t that in names (its last
+// attempted one when in names none): a deployment of another target is
+// ResourceNotFoundException, as one that does not exist.
+func (s *Service) NotifyTarget(ctx context.Context, t NotifiedTarget, in NotifyInput, what string, now time.Time) error {
+	id := in.DeploymentID
+	if id == "" {
+		id = t.LastAttempted
+	}
+	d, err := s.store.GetDeployment(ctx, t.Region, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != t.Account || d.TargetResourceType != t.Type || d.TargetKey != t.Key)) {
+		return fault.New(fault.NotFound, "Deployment %s of %s was not found.", id, what)
+	}
+	if err != nil {
+		return family.Internal("get deployment", err)
+	}
+	return s.Notify(ctx, d, in, what, now)
+}

@@ -27,6 +27,7 @@ type Store interface {
 	store.Deployments
 	GetEnvironment(ctx context.Context, account, region, name string) (store.Environment, error)
 	GetService(ctx context.Context, account, region, name string) (store.Service, error)
+	GetComponent(ctx context.Context, account, region, name string) (store.Component, error)
 }
 
 // Service applies the rules that deployments of every target share.
@@ -100,8 +101,8 @@ func (s *Service) Cancel(ctx context.Context, region, id string, now time.Time) 
 	}, nil
 }
 
-// Filter names what a deployment request is about; components do not
-// exist yet, so a component name matches nothing.
+// Filter names what a deployment request is about: an environment, a
+// service, one of its instances, a component.
 type Filter struct {
 	EnvironmentName     string
 	ServiceName         string
@@ -113,8 +114,8 @@ func (f Filter) check() error {
 	switch {
 	case f.ServiceInstanceName != "" && f.ServiceName == "":
 		return fault.New(fault.Validation, "serviceInstanceName needs serviceName.")
-	case f.ComponentName != "":
-		return family.NotFound("Component", f.ComponentName)
+	case f.ComponentName != "" && f.ServiceName != "":
+		return fault.New(fault.Validation, "A deployment is of a component or of a service, not both: give componentName or serviceName.")
 	}
 	return nil
 }
@@ -128,8 +129,13 @@ func (f Filter) matches(d store.Deployment) bool {
 	case store.TargetServicePipeline:
 		svc = d.TargetKey
 	}
+	component := ""
+	if d.TargetResourceType == store.TargetComponent {
+		component = d.TargetKey
+	}
 	return (f.EnvironmentName == "" || f.EnvironmentName == d.EnvironmentName) &&
-		(f.ServiceName == "" || f.ServiceName == svc) && (f.ServiceInstanceName == "" || f.ServiceInstanceName == inst)
+		(f.ServiceName == "" || f.ServiceName == svc) && (f.ServiceInstanceName == "" || f.ServiceInstanceName == inst) &&
+		(f.ComponentName == "" || f.ComponentName == component)
 }
 
 // Get returns one of the caller's deployments; names given with it must
@@ -178,9 +184,19 @@ func (s *Service) List(ctx context.Context, caller auth.Caller, in ListInput) ([
 			return nil, "", family.Internal("get service", err)
 		}
 	}
-	binding := paging.Binding("ListDeployments", caller.Account, caller.Region, in.EnvironmentName, in.ServiceName, in.ServiceInstanceName)
+	if in.ComponentName != "" {
+		_, err := s.store.GetComponent(ctx, caller.Account, caller.Region, in.ComponentName)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, "", family.NotFound("Component", in.ComponentName)
+		case err != nil:
+			return nil, "", family.Internal("get component", err)
+		}
+	}
+	binding := paging.Binding("ListDeployments", caller.Account, caller.Region, in.EnvironmentName, in.ServiceName, in.ServiceInstanceName,
+		in.ComponentName)
 	q := store.ListDeploymentsQuery{Account: caller.Account, Region: caller.Region, EnvironmentName: in.EnvironmentName,
-		ServiceName: in.ServiceName, ServiceInstanceName: in.ServiceInstanceName}
+		ServiceName: in.ServiceName, ServiceInstanceName: in.ServiceInstanceName, ComponentName: in.ComponentName}
 	if in.NextToken != "" {
 		at, id, err := paging.DecodeTimeID(s.pages, binding, in.NextToken)
 		if err != nil {

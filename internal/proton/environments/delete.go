@@ -28,8 +28,9 @@ func (s *Service) Delete(ctx context.Context, caller auth.Caller, name string) (
 	case store.DeployInProgress, store.DeployCancelling:
 		return store.Environment{}, false, inFlight(e)
 	}
-	// Service instances in the environment block the delete: the store
-	// checks them in the write's transaction (store.ErrHasInstances).
+	// Service instances and components in the environment block the
+	// delete: the store checks them in the write's transaction
+	// (store.ErrHasInstances, store.ErrHasComponents).
 	p := store.UpdateEnvironmentParams{ExpectVersion: e.Version}
 	if e.EnvironmentAccountConnectionID != "" {
 		// Removing the infrastructure needs the environment account's role.

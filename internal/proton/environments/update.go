@@ -116,6 +116,8 @@ func updateFault(e store.Environment, err error) error {
 		return fault.New(fault.Conflict, "The environment account connection of environment %s changed concurrently; try again.", e.Name)
 	case errors.Is(err, store.ErrHasInstances):
 		return fault.New(fault.Conflict, "Environment %s has service instances running in it; delete them (or their services) first.", e.Name)
+	case errors.Is(err, store.ErrHasComponents):
+		return fault.New(fault.Conflict, "Environment %s has components in it; delete them first.", e.Name)
 	}
 	return family.Internal("update environment", err)
 }

@@ -102,3 +102,31 @@ func DeletedBefore(ctx context.Context, ts store.Tombstones, r store.Resource, n
 	}
 	return nil
 }
+
+// Raced is the ConflictException of a write that lost to a concurrent
+// change of what it writes: a worker ending a deployment (or settling a
+// service) changes the rows too, so such a write is tried again
+// (Retrying).
+type Raced struct{ error }
+
+func (r Raced) Unwrap() error { return r.error }
+
+// Lost marks err, the ConflictException of a write that lost a race, as
+// Raced.
+func Lost(err error) error { return Raced{err} }
+
+// WriteAttempts bounds how often a write is tried when it loses a race.
+const WriteAttempts = 5
+
+// Retrying runs attempt (which reads what it needs and writes) again while
+// its write loses to a concurrent change (a Raced error), at most
+// WriteAttempts times.
+func Retrying[T any](attempt func() (T, error)) (T, error) {
+	for n := 1; ; n++ {
+		out, err := attempt()
+		var r Raced
+		if !errors.As(err, &r) || n == WriteAttempts {
+			return out, err
+		}
+	}
+}

@@ -201,11 +201,15 @@ func (s *Service) writeFault(name string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return notFound(name)
 	case errors.Is(err, store.ErrConditionFailed):
-		return raced{fault.New(fault.Conflict, "Service %s was changed concurrently; read it again and retry.", name)}
+		return family.Lost(fault.New(fault.Conflict, "Service %s was changed concurrently; read it again and retry.", name))
 	case errors.Is(err, store.ErrVersionUnusable):
 		return fault.New(fault.Conflict, "The service template version of service %s changed concurrently; try again.", name)
 	case errors.Is(err, store.ErrEnvironmentUnusable):
 		return fault.New(fault.Conflict, "An environment of service %s was changed or is being deleted; try again.", name)
+	case errors.Is(err, store.ErrHasComponent):
+		return fault.New(fault.Conflict, "A service instance of service %s that this change deletes has a component attached; detach it first (UpdateComponent with serviceName and serviceInstanceName \"\").", name)
+	case errors.Is(err, store.ErrComponentBusy):
+		return fault.New(fault.Conflict, "The component attached to an instance of service %s has a deployment in progress; wait for it to end.", name)
 	case errors.Is(err, store.ErrTooManyInstances):
 		return fault.New(fault.QuotaExceeded, "Service %s would have more than %d instances.", name, s.maxInstances)
 	case errors.As(err, &inUse):
@@ -214,28 +218,9 @@ func (s *Service) writeFault(name string, err error) error {
 	return family.Internal("write service", err)
 }
 
-// raced is the ConflictException of a write that lost to a concurrent
-// change of its service or targets: a worker settling the service or
-// ending a deployment changes them too, so such a write is tried again
-// (retrying).
-type raced struct{ error }
-
-func (r raced) Unwrap() error { return r.error }
-
-// writeAttempts bounds how often a write is tried when it loses a race.
-const writeAttempts = 5
-
-// retrying runs attempt (which reads what it needs and writes) again while
-// its write loses to a concurrent change, at most writeAttempts times.
-func retrying[T any](attempt func() (T, error)) (T, error) {
-	for n := 1; ; n++ {
-		out, err := attempt()
-		var r raced
-		if !errors.As(err, &r) || n == writeAttempts {
-			return out, err
-		}
-	}
-}
+// retrying is family.Retrying, by the name the services family's writes
+// use.
+func retrying[T any](attempt func() (T, error)) (T, error) { return family.Retrying(attempt) }
 
 // queued tells the workers about the queued deployments of a write.
 func (s *Service) queued(ds []store.NewDeployment) {

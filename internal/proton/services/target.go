@@ -17,6 +17,7 @@ import (
 type TargetStore interface {
 	Store
 	GetConnection(ctx context.Context, region, id string) (store.Connection, error)
+	ComponentOf(ctx context.Context, account, region, service, instance string) (store.Component, error)
 }
 
 // target is the deployments.Target of service instances and pipelines.
@@ -144,16 +145,45 @@ func (r target) instance(ctx context.Context, d store.Deployment, svc store.Serv
 		run.Request = req
 		return run, nil
 	}
+	component, err := r.component(ctx, d.Account, d.Region, svc.Name, name)
+	if err != nil {
+		return run, err
+	}
 	env := map[string]any{"name": e.Name, "outputs": render.Outputs(outs)}
 	data := map[string]any{
 		"environment": env,
 		"service":     serviceData(svc),
 		"service_instance": map[string]any{"name": name, "inputs": req.Inputs, "environment": env,
-			"components": map[string]any{"default": render.NoComponent()}},
+			"components": map[string]any{"default": component}},
 	}
 	req.Files, err = deployments.RenderFiles(ctx, r.renderer, v.bundle, v.bundle.Infrastructure, data)
 	run.Request = req
 	return run, err
+}
+
+// component is service_instance.components.default of an instance: the
+// attached component's name and the outputs of its last succeeded
+// deployment (none before one succeeded), or render.NoComponent() when no
+// component is attached.
+func (r target) component(ctx context.Context, account, region, service, instance string) (any, error) {
+	c, err := r.store.ComponentOf(ctx, account, region, service, instance)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return render.NoComponent(), nil
+	case err != nil:
+		return nil, deployments.Unavailable(fmt.Errorf("read component: %w", err))
+	}
+	outs := map[string]string{}
+	if c.LastSucceededDeploymentID != "" {
+		os, err := r.store.ListOutputs(ctx, region, c.LastSucceededDeploymentID)
+		if err != nil {
+			return nil, deployments.Unavailable(err)
+		}
+		for _, o := range os {
+			outs[o.Key] = o.Value
+		}
+	}
+	return map[string]any{"name": c.Name, "outputs": render.Outputs(outs)}, nil
 }
 
 // pipeline prepares a deployment of a pipeline: the account's pipeline

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -432,20 +433,10 @@ func (s *Service) Notify(ctx context.Context, caller auth.Caller, in deployments
 	case err != nil:
 		return family.Internal("get service target", err)
 	}
-	id := in.DeploymentID
-	if id == "" {
-		id = t.LastAttemptedDeploymentID
-	}
-	what := lowerFirst(words(t))
-	if foreign && id != caller.Deployment {
+	// A CodeBuild run's credentials report on the run's own deployment only.
+	if id := cmp.Or(in.DeploymentID, t.LastAttemptedDeploymentID); foreign && id != caller.Deployment {
 		return tagging.NotFound(in.ResourceArn)
 	}
-	d, err := s.store.GetDeployment(ctx, t.Region, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (d.Account != t.Account || d.TargetResourceType != t.TargetType() || d.TargetKey != t.TargetKey())) {
-		return fault.New(fault.NotFound, "Deployment %s of %s was not found.", id, what)
-	}
-	if err != nil {
-		return family.Internal("get deployment", err)
-	}
-	return s.deployments.Notify(ctx, d, in, what, s.clock())
+	return s.deployments.NotifyTarget(ctx, deployments.NotifiedTarget{Account: t.Account, Region: t.Region, Type: t.TargetType(), Key: t.TargetKey(),
+		LastAttempted: t.LastAttemptedDeploymentID}, in, lowerFirst(words(t)), s.clock())
 }

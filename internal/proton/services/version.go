@@ -3,12 +3,14 @@ package services
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/openproton/openproton/internal/auth"
 	"github.com/openproton/openproton/internal/bundle"
 	"github.com/openproton/openproton/internal/fault"
+	"github.com/openproton/openproton/internal/proton/deployments"
 	"github.com/openproton/openproton/internal/proton/family"
 	"github.com/openproton/openproton/internal/proton/templates"
 	"github.com/openproton/openproton/internal/store"
@@ -153,4 +155,43 @@ func pipelineMode(v version) store.ProvisioningMode {
 		return store.ModeSelfManaged
 	}
 	return store.ModeManaged
+}
+
+// DirectlyDefined is the component source of directly defined components.
+const DirectlyDefined = "DIRECTLY_DEFINED"
+
+// ComponentInputs applies the rules of a directly defined component
+// attached to instance t (proton-reference.md §2.7): to attach one
+// (attaching), the service template version t runs must list
+// DIRECTLY_DEFINED in its supportedComponentSources (a later change of the
+// version's list affects later attachments only). A component's service spec, when spec is not
+// "", must be a valid spec of that version with an entry for t, whose
+// inputs (defaults applied, ${Proton::CURRENT_VAL} taken from t) it
+// returns; with no spec it returns nil.
+func (s *Service) ComponentInputs(ctx context.Context, caller auth.Caller, t store.ServiceTarget, spec string, attaching bool) (map[string]any, error) {
+	ver, err := s.version(ctx, caller, t.TemplateName, t.MajorVersion, t.MinorVersion)
+	if err != nil {
+		return nil, err
+	}
+	if attaching && !slices.Contains(ver.ComponentSources, DirectlyDefined) {
+		return nil, fault.New(fault.Validation, "Service instance %s of service %s runs service template %s version %s.%s, whose supportedComponentSources do not list DIRECTLY_DEFINED; it cannot have a directly defined component.",
+			t.Name, t.ServiceName, t.TemplateName, t.MajorVersion, t.MinorVersion)
+	}
+	if spec == "" {
+		return nil, nil
+	}
+	prev, err := deployments.Inputs(t.TemplateState)
+	if err != nil {
+		return nil, family.Internal("stored inputs", err)
+	}
+	parsed, err := validateSpec(ver, spec, bundle.PreviousInputs{Instances: map[string]map[string]any{t.Name: prev}})
+	if err != nil {
+		return nil, err
+	}
+	for _, is := range parsed.Instances {
+		if is.Name == t.Name {
+			return is.Inputs, nil
+		}
+	}
+	return nil, fault.New(fault.Validation, "The serviceSpec has no instance named %s.", t.Name)
 }

@@ -28,7 +28,10 @@ type ResolvedVersion struct {
 	// Compatible are the compatible environment templates of a service
 	// template version.
 	Compatible []store.CompatibleTemplate
-	Kind       store.TemplateKind
+	// ComponentSources are the supportedComponentSources of a service
+	// template version.
+	ComponentSources []string
+	Kind             store.TemplateKind
 }
 
 // Published refuses a version that is not PUBLISHED with a
@@ -128,14 +131,15 @@ func (s *Service) resolveVersion(ctx context.Context, k store.TemplateKey, major
 		return ResolvedVersion{}, fault.New(fault.NotFound, "Version %s of %s %s is not registered (its status is %s).", Number(n), lowerNoun, name, v.Status)
 	}
 	return ResolvedVersion{
-		TemplateName: name,
-		MajorVersion: strconv.FormatInt(n.Major, 10),
-		MinorVersion: strconv.FormatInt(n.Minor, 10),
-		Status:       string(v.Status),
-		Provisioning: t.Provisioning,
-		SchemaText:   v.Schema,
-		Bundle:       v.Bundle,
-		Compatible:   v.CompatibleEnvironmentTemplates,
-		Kind:         k.Kind,
+		TemplateName:     name,
+		MajorVersion:     strconv.FormatInt(n.Major, 10),
+		MinorVersion:     strconv.FormatInt(n.Minor, 10),
+		Status:           string(v.Status),
+		Provisioning:     t.Provisioning,
+		SchemaText:       v.Schema,
+		Bundle:           v.Bundle,
+		Compatible:       v.CompatibleEnvironmentTemplates,
+		ComponentSources: v.SupportedComponentSources,
+		Kind:             k.Kind,
 	}, nil
 }

@@ -74,5 +74,8 @@ func (s *Store) CountResources(ctx context.Context, account, region string) (sto
 	if err := s.countServices(ctx, account, region, &c); err != nil {
 		return store.ResourceCounts{}, err
 	}
+	if err := s.countComponents(ctx, account, region, &c); err != nil {
+		return store.ResourceCounts{}, err
+	}
 	return c, nil
 }

@@ -112,6 +112,9 @@ func (s *Store) ListDeployments(ctx context.Context, q store.ListDeploymentsQuer
 		args = append(args, q.EnvironmentName)
 	}
 	switch {
+	case q.ComponentName != "":
+		b.WriteString(` AND target_resource_type = 'COMPONENT' AND target_key = ?`)
+		args = append(args, q.ComponentName)
 	case q.ServiceInstanceName != "":
 		b.WriteString(` AND target_resource_type = 'SERVICE_INSTANCE' AND target_key = ?`)
 		args = append(args, q.ServiceName+"/"+q.ServiceInstanceName)
@@ -160,6 +163,8 @@ func targetOf(d store.Deployment) (table, where string, args []any) {
 		return "service_targets", `account = ? AND region = ? AND service_name = ? AND name = ?`, []any{d.Account, d.Region, svc, inst}
 	case store.TargetServicePipeline:
 		return "service_targets", `account = ? AND region = ? AND service_name = ? AND name = ''`, []any{d.Account, d.Region, d.TargetKey}
+	case store.TargetComponent:
+		return "components", `account = ? AND region = ? AND name = ?`, []any{d.Account, d.Region, d.TargetKey}
 	}
 	return "environments", `account = ? AND region = ? AND name = ?`, []any{d.Account, d.Region, d.EnvironmentName}
 }
@@ -252,6 +257,11 @@ func (s *Store) CompleteDeployment(ctx context.Context, p store.CompleteParams) 
 		out = d2
 		serialKey := deploymentJob(d, p.Now).SerialKey
 		switch {
+		case remove && d.TargetResourceType == store.TargetComponent:
+			if err := s.removeTarget(ctx, tx, d, p.ARN); err != nil {
+				return err
+			}
+			return s.bury(ctx, tx, store.Resource{Type: "component", Account: d.Account, Region: d.Region, Key: d.TargetKey}, p.Now)
 		case remove && !ofService:
 			return s.removeEnvironment(ctx, tx, d, serialKey, p.ARN, p.Now)
 		case remove:

@@ -98,6 +98,9 @@ const (
 	// LockServiceCreate serialises service creates of one (account,
 	// region): its quota and its names.
 	LockServiceCreate LockClass = 0x4f50_0020
+	// LockComponentCreate serialises component creates of one (account,
+	// region): its quota and its names.
+	LockComponentCreate LockClass = 0x4f50_0030
 	// LockTemplateCreate serialises template creates of one (account,
 	// region): its quota.
 	LockTemplateCreate LockClass = 0x4f50_0101

@@ -231,6 +231,9 @@ func (s *Store) UpdateEnvironment(ctx context.Context, p store.UpdateEnvironment
 			if err := s.environmentHasInstances(ctx, tx, e.Account, e.Region, e.Name); err != nil {
 				return err
 			}
+			if err := s.environmentHasComponents(ctx, tx, e.Account, e.Region, e.Name); err != nil {
+				return err
+			}
 		}
 		e.Version = p.ExpectVersion + 1
 		if err := s.writeEnvironment(ctx, tx, e); err != nil {

@@ -32,7 +32,7 @@ type Resource struct {
 }
 
 // families are the families of the store.
-var families = []Family{accountFamily, connectionsFamily, deploymentsFamily, environmentsFamily, servicesFamily, templatesFamily}
+var families = []Family{accountFamily, componentsFamily, connectionsFamily, deploymentsFamily, environmentsFamily, servicesFamily, templatesFamily}
 
 // Families returns the store's family declarations, for the checks of
 // stored state that read them.

@@ -309,6 +309,9 @@ func (s *Store) WriteService(ctx context.Context, p store.WriteServiceParams) (s
 				}
 				return err
 			}
+			if err := s.guardComponents(ctx, tx, t, deploymentOf(p.Deployments, t)); err != nil {
+				return err
+			}
 		}
 		if p.Template != nil {
 			if err := s.checkVersion(ctx, tx, v.Account, v.Region, store.ServiceTemplate, *p.Template); err != nil {
@@ -396,6 +399,16 @@ func (s *Store) writeServiceRow(ctx context.Context, tx Q, p store.WriteServiceP
 	if _, err := tx.Exec(ctx, `DELETE FROM tombstones WHERE resource_type = 'service' AND account = ? AND region = ? AND key = ?`,
 		v.Account, v.Region, v.Name); err != nil {
 		return s.errorf("create service %s: clear tombstone: %w", v.Name, err)
+	}
+	return nil
+}
+
+// deploymentOf returns the deployment of ds that deploys t, or nil.
+func deploymentOf(ds []store.NewDeployment, t store.ServiceTarget) *store.Deployment {
+	for i := range ds {
+		if ds[i].TargetResourceType == t.TargetType() && ds[i].TargetKey == t.TargetKey() {
+			return &ds[i].Deployment
+		}
 	}
 	return nil
 }

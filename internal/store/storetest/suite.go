@@ -36,6 +36,7 @@ type familySuite struct {
 // suites are the tests of every family of the store (sqlstore.Families).
 var suites = []familySuite{
 	{"account", []group{{"AccountSettings", testEnvSettings}}},
+	{"components", []group{{"Components", testComponents}}},
 	{"connections", []group{{"CreateConnection", testCreate}, {"Idempotency", testIdempotency}, {"Quota", testQuota},
 		{"TransitionConnection", testTransition}, {"UpdateConnectionRoles", testUpdateRoles}, {"DeleteConnection", testDelete},
 		{"ListConnections", testList}, {"Tags", testTags}, {"Purge", testPurge}, {"Concurrency", testConcurrency},

@@ -21,8 +21,8 @@ import {
   ProtonClient,
   ProtonServiceException,
   ValidationException,
-  GetComponentCommand,
-  ListComponentsCommand,
+  GetRepositoryCommand,
+  ListRepositoriesCommand,
   GetEnvironmentAccountConnectionCommand,
   ListEnvironmentAccountConnectionsCommand,
 } from '@aws-sdk/client-proton';
@@ -76,17 +76,17 @@ async function assertListsEmpty(c) {
 if (mode === 'open') {
   const c = client();
 
-  test('GetComponent is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new GetComponentCommand({ name: 'my-comp' }));
+  test('GetRepository is not implemented: 501 NotImplementedException', async () => {
+    const err = await rejection(c, new GetRepositoryCommand({ name: 'my-org/my-repo', provider: 'GITHUB' }));
     assertWireError(err, 'NotImplementedException', 501);
     assert.ok(!(err instanceof ValidationException));
-    assert.match(err.message, /GetComponent/);
+    assert.match(err.message, /GetRepository/);
   });
 
-  test('ListComponents is not implemented: 501 NotImplementedException', async () => {
-    const err = await rejection(c, new ListComponentsCommand({}));
+  test('ListRepositories is not implemented: 501 NotImplementedException', async () => {
+    const err = await rejection(c, new ListRepositoriesCommand({}));
     assertWireError(err, 'NotImplementedException', 501);
-    assert.match(err.message, /ListComponents/);
+    assert.match(err.message, /ListRepositories/);
   });
 
   test('a pattern violation is a typed ValidationException', async () => {
@@ -139,7 +139,7 @@ if (mode === 'open') {
   });
 
   test('an authenticated call of an operation not built yet is NotImplementedException', async () => {
-    const err = await rejection(client(keyA, secretA), new GetComponentCommand({ name: 'my-comp' }));
+    const err = await rejection(client(keyA, secretA), new GetRepositoryCommand({ name: 'my-org/my-repo', provider: 'GITHUB' }));
     assertWireError(err, 'NotImplementedException', 501);
   });
 

@@ -88,19 +88,19 @@ class OpenModeTests(ErrorAsserts):
         cls.client = make_client()
         cls.raw = make_client(validate=False)
 
-    def test_not_implemented_get_component(self):
+    def test_not_implemented_get_repository(self):
         with self.assertRaises(ClientError) as cm:
-            self.client.get_component(name="my-comp")
+            self.client.get_repository(name="my-org/my-repo", provider="GITHUB")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
-        self.assertIn("GetComponent", cm.exception.response["Error"]["Message"])
+        self.assertIn("GetRepository", cm.exception.response["Error"]["Message"])
         # Not a modelled exception of the operation.
         self.assertNotIsInstance(cm.exception, self.client.exceptions.ValidationException)
 
-    def test_not_implemented_list_components(self):
+    def test_not_implemented_list_repositories(self):
         with self.assertRaises(ClientError) as cm:
-            self.client.list_components()
+            self.client.list_repositories()
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
-        self.assertIn("ListComponents", cm.exception.response["Error"]["Message"])
+        self.assertIn("ListRepositories", cm.exception.response["Error"]["Message"])
 
     def test_validation_pattern(self):
         with self.assertRaises(self.raw.exceptions.ValidationException) as cm:
@@ -183,7 +183,7 @@ class SigV4Tests(ErrorAsserts):
 
     def test_authenticated_then_not_implemented(self):
         with self.assertRaises(ClientError) as cm:
-            make_client(self.key_a, self.secret_a).get_component(name="my-comp")
+            make_client(self.key_a, self.secret_a).get_repository(name="my-org/my-repo", provider="GITHUB")
         self.assert_wire_error(cm.exception, "NotImplementedException", 501)
 
     def test_authenticated_then_validated(self):
