@@ -472,16 +472,17 @@ func compHeld(ctx context.Context, t *testing.T, cl *proton.Client, s3 awssample
 }
 
 // TestComponentsWaitersClients runs python/test_components_waiters.py: the
-// model's ComponentDeployed (success and failure) and ComponentDeleted
-// waiters through boto3 and through `aws proton wait`, on AWS's S3 bucket
-// component attached to an instance that reads its policy.
+// model's ComponentDeployed and ComponentDeleted waiters (success and
+// failure) through boto3 and through `aws proton wait`, on AWS's S3 bucket
+// component attached to an instance that reads its policy, and on its
+// Terraform twin in a self-managed environment.
 func TestComponentsWaitersClients(t *testing.T) {
 	t.Parallel()
 	bundles := t.TempDir()
 	srv := StartServer(t, "--bundle-dir", bundles, "--provisioner-delay", "1s")
 	t.Cleanup(func() { connNo5xx(t, srv) })
 	env := []string{"OPENPROTON_BUNDLE_DIR=" + bundles}
-	for target, tests := range map[string]int{"Boto3Waiters": 2, "CLIWaiters": 1} {
+	for target, tests := range map[string]int{"Boto3Waiters": 2, "CLIWaiters": 1, "DeleteFailed": 2} {
 		t.Run(target, func(t *testing.T) {
 			t.Parallel()
 			out := RunPython(t, srv, env, tests, "python.test_components_waiters."+target)

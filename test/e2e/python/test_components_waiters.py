@@ -1,6 +1,8 @@
 """The model's component waiters, through boto3 and through the AWS CLI
 (`aws proton wait ...`): ComponentDeployed ends on SUCCEEDED and stops on
-FAILED, ComponentDeleted ends once the component is gone. The component is
+FAILED, ComponentDeleted ends once the component is gone and stops on
+DELETE_FAILED (a self-managed component whose automation reports its
+delete failed). The component is
 AWS's S3 bucket sample (aws-samples/aws-proton-cloudformation-sample-templates,
 component-templates/s3-bucket-component), attached to an instance whose
 file gives its role the component's policy with proton_cfn_iam_policy_arns.
@@ -36,12 +38,15 @@ SAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
                        "internal", "awssamples", "testdata", "cfn-sample-templates.tgz")
 
 
-def sample(name):
-    with tarfile.open(SAMPLES) as t:
+def sample(name, archive=SAMPLES):
+    with tarfile.open(archive) as t:
         return t.extractfile("component-templates/s3-bucket-component/" + name).read().decode()
 
 
 MANIFEST, S3_CFN = sample("manifest.yaml"), sample("cloudformation.yaml")
+# The sample's Terraform twin (aws-samples/aws-proton-terraform-sample-templates).
+TF_SAMPLES = SAMPLES.replace("cfn-sample-templates.tgz", "tf-sample-templates.tgz")
+TF_MANIFEST, S3_TF = sample("manifest.yaml", TF_SAMPLES), sample("component.tf", TF_SAMPLES)
 
 # The instance file: its role gets the component's managed policies, which
 # an output shows.
@@ -148,6 +153,46 @@ class Boto3Waiters(unittest.TestCase):
         # A failed component is deleted like any other.
         c.delete_component(name="broken")
         c.get_waiter("component_deleted").wait(name="broken", WaiterConfig=FAST)
+
+
+class DeleteFailed(unittest.TestCase):
+    """ComponentDeleted's failure state: a detached Terraform component in a
+    self-managed environment, whose automation reports its delete FAILED."""
+
+    def world(self):
+        acct = h.fresh_account()
+        c = h.client(acct)
+        env_tpl = eh.template(acct, eh.tf_bundle())
+        env = c.create_environment(name="tfdev", templateName=env_tpl, templateMajorVersion="1", spec=eh.spec(),
+                                   provisioningRepository={"provider": "GITHUB", "name": "example-org/env-repo", "branch": "main"})
+        c.notify_resource_deployment_status_change(resourceArn=env["environment"]["arn"], status="SUCCEEDED")
+        comp = c.create_component(name="bucket", environmentName="tfdev", manifest=TF_MANIFEST, templateFile=S3_TF)["component"]
+        c.notify_resource_deployment_status_change(resourceArn=comp["arn"], status="SUCCEEDED")
+        c.get_waiter("component_deployed").wait(name="bucket", WaiterConfig=FAST)
+        self.assertEqual(c.delete_component(name="bucket")["component"]["deploymentStatus"], "DELETE_IN_PROGRESS")
+        c.notify_resource_deployment_status_change(resourceArn=comp["arn"], status="FAILED", statusMessage="terraform destroy failed")
+        return acct, c, comp
+
+    def retry_delete(self, c, comp):
+        got = c.get_component(name="bucket")["component"]
+        self.assertEqual((got["deploymentStatus"], got["deploymentStatusMessage"]), ("DELETE_FAILED", "terraform destroy failed"))
+        c.delete_component(name="bucket")
+        c.notify_resource_deployment_status_change(resourceArn=comp["arn"], status="SUCCEEDED")
+        c.get_waiter("component_deleted").wait(name="bucket", WaiterConfig=FAST)
+
+    def test_boto3(self):
+        acct, c, comp = self.world()
+        with self.assertRaises(WaiterError) as cm:
+            c.get_waiter("component_deleted").wait(name="bucket", WaiterConfig=FAST)
+        self.assertIn("terminal failure state", str(cm.exception))
+        self.retry_delete(c, comp)
+
+    def test_cli(self):
+        acct, c, comp = self.world()
+        rc, err = th.proton_wait(acct, "component-deleted", "--name", "bucket")
+        self.assertEqual(rc, 255, err)
+        self.assertIn("Waiter ComponentDeleted failed: Waiter encountered a terminal failure state", err)
+        self.retry_delete(c, comp)
 
 
 class CLIWaiters(unittest.TestCase):
