@@ -129,9 +129,6 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 	if len(commands) == 0 {
 		return provision.Result{Message: fmt.Sprintf("The template has no %s commands: nothing was run.", phase)}, nil
 	}
-	if c.InputType == "HCL" {
-		return provision.Result{}, errors.New("input_type HCL (a .tfvars input file) is not built yet for CodeBuild templates; use input_type JSON (proton-inputs.json)")
-	}
 	endpoint := e.opts.Endpoint()
 	if endpoint == "" {
 		// Without it the commands' Proton calls would go to AWS.
@@ -157,7 +154,7 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 		return provision.Result{}, fmt.Errorf("make the work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := writeWorkDir(dir, req.Files, c.Input); err != nil {
+	if err := writeWorkDir(dir, req.Files, c.InputType, c.Input); err != nil {
 		return provision.Result{}, err
 	}
 	out, err := openOutput(e.opts.LogDir, req.DeploymentID)
