@@ -47,6 +47,9 @@ type Options struct {
 	// Endpoint returns the URL of this server's Proton API, given to the
 	// commands as AWS_ENDPOINT_URL_PROTON.
 	Endpoint func() string
+	// MaxOutputs bounds the outputs of an outputs file (OutputsFile), the
+	// most that a deployment may hold; DefaultMaxOutputs when zero.
+	MaxOutputs int
 	// Runs, when set, takes the credentials of each run while it lasts.
 	Runs Runs
 	// Environ is the server's environment, from which the commands get
@@ -90,6 +93,9 @@ func newEngine(o Options, stsClient func(string) stscreds.AssumeRoleAPIClient) *
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
 	if o.Environ == nil {
 		o.Environ = os.Environ()
 	}
@@ -115,8 +121,11 @@ func (e *Engine) Name() string { return "codebuild" }
 
 // Run implements provision.Engine: it runs the request's provision (deploy)
 // or deprovision (destroy) commands. Their outputs are what the commands
-// report with NotifyResourceDeploymentStatusChange, recorded as they come;
-// the result carries none of its own.
+// report with NotifyResourceDeploymentStatusChange, recorded as they come,
+// and, after provision commands that succeeded, those of the outputs file
+// they left in the work directory (OutputsFile), which the result carries:
+// the deployment records them over the notified ones, so that the file
+// wins for a key in both.
 func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Result, error) {
 	c := req.Commands
 	if c == nil {
@@ -177,7 +186,15 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 		}
 		return provision.Result{}, err
 	}
-	return provision.Result{Message: joinMessage(fmt.Sprintf("The %d %s commands ran.", len(commands), phase), notice)}, nil
+	res := provision.Result{Message: joinMessage(fmt.Sprintf("The %d %s commands ran.", len(commands), phase), notice)}
+	if req.Action == provision.Destroy {
+		return res, nil
+	}
+	if res.Outputs, err = readOutputs(dir, e.opts.MaxOutputs); err != nil {
+		out.note("the outputs file failed the deployment: %v", err)
+		return provision.Result{}, errors.New(joinMessage(fmt.Sprintf("The %d %s commands ran, but %s.", len(commands), phase, err), notice))
+	}
+	return res, nil
 }
 
 // assume assumes role for a run of deployment id and returns its

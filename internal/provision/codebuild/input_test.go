@@ -1,6 +1,7 @@
 package codebuild
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -163,5 +164,16 @@ func TestInputFileNames(t *testing.T) {
 	}
 	if want := []string{"main.tf", InputFileDocs, InputFile}; !slices.Equal(names, want) {
 		t.Errorf("work directory holds %v, want %v", names, want)
+	}
+}
+
+func TestRunWritesTheHCLInputFile(t *testing.T) {
+	h := newHarness(t)
+	req := request("d1", provision.Deploy, []string{"test ! -e " + InputFile, "test ! -e " + InputFileDocs,
+		"grep -q '^environment = {' " + InputFileHCLAuto,
+		`grep -q 'size = "small"' ` + InputFileHCL, "cmp " + InputFileHCL + " " + InputFileHCLAuto}, nil)
+	req.Commands.InputType = "HCL"
+	if _, err := h.engine().Run(context.Background(), req); err != nil {
+		t.Fatal(err)
 	}
 }
