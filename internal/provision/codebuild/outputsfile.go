@@ -88,7 +88,11 @@ func readOutputsFile(path string) ([]byte, error) {
 //   - a flat object: {"k": "v"};
 //   - the AWS CDK's --outputs-file: {"Stack": {"k": "v"}}, the outputs of
 //     every stack together (a key that two stacks give different values
-//     is an error).
+//     is an error);
+//   - what `terraform output -json` prints: {"k": {"sensitive": false,
+//     "type": "string", "value": "v"}}, told from the CDK's form by every
+//     member being an object with "type" and "value" and nothing but
+//     "sensitive" besides.
 //
 // A value that is a number, a bool or null becomes its JSON text; a list or
 // an object (below a stack) is an error. There are at most max outputs.
@@ -152,6 +156,14 @@ func parseOutputs(doc []byte, max int) ([]provision.Output, error) {
 		if stacks > 0 && flat > 0 {
 			return nil, errors.New(`mixes outputs ({"name": "value"}) and stacks of the AWS CDK's outputs file ({"Stack": {"name": "value"}}); use one form`)
 		}
+		if stacks > 0 && terraformOutputs(doc) {
+			for _, name := range slices.Sorted(maps.Keys(doc)) {
+				if err := add(fmt.Sprintf("output %q of terraform output -json", name), name, doc[name].(map[string]any)["value"]); err != nil {
+					return nil, err
+				}
+			}
+			break
+		}
 		for _, name := range slices.Sorted(maps.Keys(doc)) {
 			stack, ok := doc[name].(map[string]any)
 			if !ok {
@@ -172,7 +184,7 @@ func parseOutputs(doc []byte, max int) ([]provision.Output, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf(`holds %s; want a list [{"key": "name", "valueString": "value"}], an object {"name": "value"} or the AWS CDK's outputs file {"Stack": {"name": "value"}}`, kind(v))
+		return nil, fmt.Errorf(`holds %s; want a list [{"key": "name", "valueString": "value"}], an object {"name": "value"}, the AWS CDK's outputs file {"Stack": {"name": "value"}} or what terraform output -json prints`, kind(v))
 	}
 	if len(got) > max {
 		return nil, fmt.Errorf("holds %d outputs; a deployment holds at most %d", len(got), max)
@@ -182,6 +194,27 @@ func parseOutputs(doc []byte, max int) ([]provision.Output, error) {
 		outs = append(outs, provision.Output{Key: k, Value: got[k]})
 	}
 	return outs, nil
+}
+
+// terraformOutputs reports whether doc, an object of objects, is what
+// `terraform output -json` prints: each member has a "type" and a "value",
+// and nothing but "sensitive" besides.
+func terraformOutputs(doc map[string]any) bool {
+	for _, e := range doc {
+		o := e.(map[string]any)
+		for k := range o {
+			if k != "type" && k != "value" && k != "sensitive" {
+				return false
+			}
+		}
+		if _, ok := o["type"]; !ok {
+			return false
+		}
+		if _, ok := o["value"]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // outputText is the text of an output's value: a string as it is, another

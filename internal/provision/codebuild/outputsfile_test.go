@@ -20,7 +20,10 @@ func TestOutputsFileForms(t *testing.T) {
 	for name, doc := range map[string]string{
 		"Proton's list": `[{"key": "VpcId", "valueString": "vpc-1"}, {"key": "Port", "valueString": 8080}, {"key": "Ratio", "valueString": 0.5},
 			{"key": "Flag", "valueString": true}, {"key": "Nothing", "valueString": null}]`,
-		"flat":    `{"VpcId": "vpc-1", "Port": 8080, "Ratio": 0.5, "Flag": true, "Nothing": null}`,
+		"flat": `{"VpcId": "vpc-1", "Port": 8080, "Ratio": 0.5, "Flag": true, "Nothing": null}`,
+		"terraform output -json": `{"VpcId": {"sensitive": false, "type": "string", "value": "vpc-1"}, "Port": {"type": "number", "value": 8080},
+			"Ratio": {"sensitive": false, "type": "number", "value": 0.5}, "Flag": {"sensitive": true, "type": "bool", "value": true},
+			"Nothing": {"type": "string", "value": null}}`,
 		"AWS CDK": `{"NetworkStack": {"VpcId": "vpc-1", "Port": 8080}, "Other": {"Ratio": 0.5, "Flag": true, "Nothing": null, "Port": 8080}, "Empty": {}}`,
 	} {
 		got, err := parseOutputs([]byte(doc), 10)
@@ -59,7 +62,7 @@ func TestOutputsFileRefused(t *testing.T) {
 	for doc, want := range map[string]string{
 		`{"k": "v"`:                            "is not valid JSON",
 		`{"k": "v"} {"l": "w"}`:                "is not valid JSON: more follows the first value",
-		`"text"`:                               `holds text; want a list [{"key": "name", "valueString": "value"}], an object {"name": "value"} or the AWS CDK's outputs file`,
+		`"text"`:                               `holds text; want a list [{"key": "name", "valueString": "value"}], an object {"name": "value"}, the AWS CDK's outputs file {"Stack": {"name": "value"}} or what terraform output -json prints`,
 		`42`:                                   "holds a number; want",
 		`null`:                                 "holds null; want",
 		`{"k": [1, 2]}`:                        `has output "k": its value is a list; an output's value is text, a number, a bool or null`,
@@ -75,12 +78,23 @@ func TestOutputsFileRefused(t *testing.T) {
 		`{"` + long + `": "v"}`:                "its name is longer than 1024 characters",
 		`{"k": "a\u0000b"}`:                    "U+0000",
 		many:                                   "holds 11 outputs; a deployment holds at most 10",
-		`[{"key": "a", "valueString": "1"}, {"key": 1}]`: `has output 2 of the list: it has no "key" that is text`,
+		`{"subnets": {"sensitive": false, "type": ["list", "string"], "value": ["a", "b"]}}`: `has output "subnets" of terraform output -json: its value is a list`,
+		`[{"key": "a", "valueString": "1"}, {"key": 1}]`:                                     `has output 2 of the list: it has no "key" that is text`,
 	} {
 		got, err := parseOutputs([]byte(doc), 10)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%.60s: %v, %v; want an error saying %q", doc, got, err, want)
 		}
+	}
+	// Stacks whose outputs are named type and value, and more, are the
+	// CDK's; so are they when one stack has other names.
+	if got, err := parseOutputs([]byte(`{"A": {"type": "t", "value": "v", "Other": "o"}}`), 10); err != nil ||
+		!reflect.DeepEqual(got, []provision.Output{o("Other", "o"), o("type", "t"), o("value", "v")}) {
+		t.Errorf("CDK stack: %v, %v", got, err)
+	}
+	if got, err := parseOutputs([]byte(`{"A": {"type": "t", "value": "v"}, "B": {"Other": "o"}}`), 10); err != nil ||
+		!reflect.DeepEqual(got, []provision.Output{o("Other", "o"), o("type", "t"), o("value", "v")}) {
+		t.Errorf("CDK stacks: %v, %v", got, err)
 	}
 	// The count is of distinct keys: a CDK output in two stacks alike is one.
 	if got, err := parseOutputs([]byte(`{"A": {"k": "1"}, "B": {"k": "1"}}`), 1); err != nil || len(got) != 1 {
