@@ -56,11 +56,17 @@ func readOutputs(dir string, max int) ([]provision.Output, error) {
 // point one at what their sandbox hid from them.
 func readOutputsFile(path string) ([]byte, error) {
 	st, err := os.Lstat(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("is not a regular file (%s)", st.Mode().Type())
+	case err != nil:
+		return nil, fmt.Errorf("could not be read: %w", err)
+	case st.Mode()&fs.ModeSymlink != 0:
+		return nil, errors.New("is not a regular file but a symbolic link, which is not followed")
+	case st.IsDir():
+		return nil, errors.New("is not a regular file but a directory")
+	case !st.Mode().IsRegular():
+		return nil, errors.New("is not a regular file")
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {

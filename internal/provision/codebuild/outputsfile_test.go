@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/openproton/openproton/internal/provision"
@@ -114,7 +115,7 @@ func TestOutputsFileIsReadSafely(t *testing.T) {
 	if err := os.Symlink(secret, filepath.Join(dir, OutputsFile)); err != nil {
 		t.Fatal(err)
 	}
-	if outs, err := readOutputs(dir, 10); err == nil || !strings.Contains(err.Error(), OutputsFile+" is not a regular file") {
+	if outs, err := readOutputs(dir, 10); err == nil || !strings.Contains(err.Error(), OutputsFile+" is not a regular file but a symbolic link") {
 		t.Errorf("symbolic link: %v, %v; want it refused", outs, err)
 	}
 	os.Remove(filepath.Join(dir, OutputsFile))
@@ -123,6 +124,14 @@ func TestOutputsFileIsReadSafely(t *testing.T) {
 	}
 	if _, err := readOutputs(dir, 10); err == nil || !strings.Contains(err.Error(), "is not a regular file") {
 		t.Errorf("directory: %v; want it refused", err)
+	}
+	os.Remove(filepath.Join(dir, OutputsFile))
+	// A named pipe with no writer would block a reader.
+	if err := syscall.Mkfifo(filepath.Join(dir, OutputsFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readOutputs(dir, 10); err == nil || !strings.HasSuffix(err.Error(), OutputsFile+" is not a regular file") {
+		t.Errorf("named pipe: %v; want it refused", err)
 	}
 	os.Remove(filepath.Join(dir, OutputsFile))
 	big := `{"k": "` + strings.Repeat("x", MaxOutputsFile) + `"}`
