@@ -19,6 +19,11 @@
 // `aws proton notify-resource-deployment-status-change` in a command
 // reports outputs of the run's deployment.
 //
+// Provision commands that succeeded may also leave their outputs in the
+// work directory, in proton-outputs.json (OutputsFile: Proton's output
+// list, a flat object, the AWS CDK's outputs file or what `terraform output
+// -json` prints), which the result carries.
+//
 // A run is bounded in time (Options.Timeout): when it runs out, or when the
 // deployment is cancelled, the commands' process group is killed. A failed
 // run fails the deployment with the tail of the commands' output; the
