@@ -92,7 +92,8 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger, cw commandsWir
 		return nil, err
 	}
 	cb, err := codebuild.New(ctx, codebuild.Options{Timeout: cfg.CodeBuildTimeout, Sandbox: cfg.CodeBuildSandbox,
-		Hidden: cfg.hiddenFromCommands(), LogDir: cfg.CodeBuildLogs, Endpoint: cw.endpoint, Runs: cw.runs, Log: log})
+		Hidden: cfg.hiddenFromCommands(), LogDir: cfg.CodeBuildLogs, Endpoint: cw.endpoint, Runs: cw.runs, Log: log,
+		MaxOutputs: deployments.DefaultMaxOutputs})
 	if err != nil {
 		return nil, err
 	}

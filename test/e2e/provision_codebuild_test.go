@@ -3,7 +3,8 @@ package e2e
 // --provisioner aws runs the commands of CodeBuild templates on the
 // openproton host, against moto_server for STS and S3: the commands get
 // the input file and the assumed CodeBuild role, report outputs through
-// the AWS CLI, and deprovision on delete; a failing command fails the
+// the AWS CLI or an outputs file, and deprovision on delete; an
+// input_type HCL template gets .tfvars files; a failing command fails the
 // deployment with the output's tail, and commands that run too long are
 // stopped.
 
@@ -70,6 +71,19 @@ var cbReporting = cbManifest(
 		"          - aws proton notify-resource-deployment-status-change --resource-arn \"$RESOURCE_ARN\" --status SUCCEEDED\n",
 	"          - aws s3api create-bucket --bucket \"deprovisioned-$("+cbInput(`["name"]`)+")\"\n")
 
+// cbHCL has input_type HCL: its commands check the Terraform variable
+// definitions written for it, report Port and notified, and leave an
+// outputs file in the AWS CDK's form whose Port wins.
+var cbHCL = strings.Replace(cbManifest(
+	"          - test ! -e proton-inputs.json\n"+
+		"          - grep -q '^environment = {' proton.auto.tfvars\n"+
+		"          - grep -Eq '^ +stage += \"one\"$' proton-input.tfvars\n"+
+		"          - grep -Eq '^ +name += \"cb-hcl\"$' proton-input.tfvars\n"+
+		"          - cmp proton-input.tfvars proton.auto.tfvars\n"+
+		cbNotify("Port", "1", "notified", "yes")+
+		"          - |-\n            printf '%s' '{\"NetStack\": {\"VpcId\": \"vpc-hcl\", \"Port\": 8080}}' > proton-outputs.json\n",
+	"          - echo nothing to remove\n"), "      settings:\n", "      input_type: HCL\n      settings:\n", 1)
+
 // cbFailing fails in its second command.
 var cbFailing = cbManifest("          - echo about to fail\n          - exit 7\n          - echo never\n", "          - echo nothing to remove\n")
 
@@ -104,9 +118,11 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	w := provStart(t, "--codebuild-timeout", "10s", "--codebuild-logs", logs)
 	ctx := context.Background()
 	cbPublish(t, w, "cbreport", cbReporting)
+	cbPublish(t, w, "cbhcl", cbHCL)
 	cbPublish(t, w, "cbfail", cbFailing)
 	cbPublish(t, w, "cbslow", cbSlow)
 	cbCreate(t, w, "cb-dev", "cbreport")
+	cbCreate(t, w, "cb-hcl", "cbhcl")
 	cbCreate(t, w, "cb-fail", "cbfail")
 	cbCreate(t, w, "cb-slow", "cbslow")
 
@@ -145,6 +161,20 @@ func TestProvisionCodeBuildEnvironment(t *testing.T) {
 	log, err := os.ReadFile(filepath.Join(logs, aws.ToString(env.LastSucceededDeploymentId)+".log"))
 	if err != nil || !strings.Contains(string(log), "[openproton] Running command: aws sts get-caller-identity") {
 		t.Errorf("log of the deployment: %q, %v; want the commands named", log, err)
+	}
+
+	// input_type HCL: the commands read the .tfvars files; the outputs
+	// file's Port wins over the notified one.
+	env = envWaitTerminal(t, w.cl, "cb-hcl", time.Minute)
+	if env.DeploymentStatus != types.DeploymentStatusSucceeded {
+		t.Errorf("cb-hcl ended %s: %s", env.DeploymentStatus, aws.ToString(env.DeploymentStatusMessage))
+	}
+	outs, err = w.cl.ListEnvironmentOutputs(ctx, &proton.ListEnvironmentOutputsInput{EnvironmentName: aws.String("cb-hcl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := svcOutputs(t, outs.Outputs), map[string]string{"VpcId": "vpc-hcl", "Port": "8080", "notified": "yes"}; !maps.Equal(got, want) {
+		t.Errorf("cb-hcl outputs = %v, want %v", got, want)
 	}
 
 	// A failing command fails the deployment with the output's tail.

@@ -47,6 +47,9 @@ type Options struct {
 	// Endpoint returns the URL of this server's Proton API, given to the
 	// commands as AWS_ENDPOINT_URL_PROTON.
 	Endpoint func() string
+	// MaxOutputs bounds the outputs of an outputs file (OutputsFile), the
+	// most that a deployment may hold; DefaultMaxOutputs when zero.
+	MaxOutputs int
 	// Runs, when set, takes the credentials of each run while it lasts.
 	Runs Runs
 	// Environ is the server's environment, from which the commands get
@@ -90,6 +93,9 @@ func newEngine(o Options, stsClient func(string) stscreds.AssumeRoleAPIClient) *
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
 	if o.Environ == nil {
 		o.Environ = os.Environ()
 	}
@@ -115,8 +121,11 @@ func (e *Engine) Name() string { return "codebuild" }
 
 // Run implements provision.Engine: it runs the request's provision (deploy)
 // or deprovision (destroy) commands. Their outputs are what the commands
-// report with NotifyResourceDeploymentStatusChange, recorded as they come;
-// the result carries none of its own.
+// report with NotifyResourceDeploymentStatusChange, recorded as they come,
+// and, after provision commands that succeeded, those of the outputs file
+// they left in the work directory (OutputsFile), which the result carries:
+// the deployment records them over the notified ones, so that the file
+// wins for a key in both.
 func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Result, error) {
 	c := req.Commands
 	if c == nil {
@@ -128,9 +137,6 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 	}
 	if len(commands) == 0 {
 		return provision.Result{Message: fmt.Sprintf("The template has no %s commands: nothing was run.", phase)}, nil
-	}
-	if c.InputType == "HCL" {
-		return provision.Result{}, errors.New("input_type HCL (a .tfvars input file) is not built yet for CodeBuild templates; use input_type JSON (proton-inputs.json)")
 	}
 	endpoint := e.opts.Endpoint()
 	if endpoint == "" {
@@ -157,7 +163,7 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 		return provision.Result{}, fmt.Errorf("make the work directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := writeWorkDir(dir, req.Files, c.Input); err != nil {
+	if err := writeWorkDir(dir, req.Files, c.InputType, c.Input); err != nil {
 		return provision.Result{}, err
 	}
 	out, err := openOutput(e.opts.LogDir, req.DeploymentID)
@@ -180,7 +186,15 @@ func (e *Engine) Run(ctx context.Context, req provision.Request) (provision.Resu
 		}
 		return provision.Result{}, err
 	}
-	return provision.Result{Message: joinMessage(fmt.Sprintf("The %d %s commands ran.", len(commands), phase), notice)}, nil
+	res := provision.Result{Message: joinMessage(fmt.Sprintf("The %d %s commands ran.", len(commands), phase), notice)}
+	if req.Action == provision.Destroy {
+		return res, nil
+	}
+	if res.Outputs, err = readOutputs(dir, e.opts.MaxOutputs); err != nil {
+		out.note("the outputs file failed the deployment: %v", err)
+		return provision.Result{}, errors.New(joinMessage(fmt.Sprintf("The %d %s commands ran, but %s.", len(commands), phase, err), notice))
+	}
+	return res, nil
 }
 
 // assume assumes role for a run of deployment id and returns its
