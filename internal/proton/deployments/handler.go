@@ -49,11 +49,12 @@ func Unavailable(err error) error { return unavailable{err} }
 // Handler carries out deployment jobs (store.JobDeployment): the
 // worker.Handler of every target type.
 type Handler struct {
-	store   store.Deployments
-	engine  provision.Engine
-	targets map[store.TargetType]Target
-	log     *slog.Logger
-	clock   func() time.Time
+	store      store.Deployments
+	engine     provision.Engine
+	targets    map[store.TargetType]Target
+	log        *slog.Logger
+	clock      func() time.Time
+	maxOutputs int
 }
 
 var _ worker.Handler = (*Handler)(nil)
@@ -62,6 +63,10 @@ var _ worker.Handler = (*Handler)(nil)
 type HandlerOptions struct {
 	Log *slog.Logger
 	Now func() time.Time
+	// MaxOutputs is the most outputs one deployment may hold, those its
+	// run reported through notifications and those of its result together
+	// (DefaultMaxOutputs when 0).
+	MaxOutputs int
 }
 
 // NewHandler returns a Handler that deploys the targets with engine.
@@ -69,7 +74,10 @@ func NewHandler(s store.Deployments, engine provision.Engine, targets map[store.
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{store: s, engine: engine, targets: targets, log: o.Log, clock: family.Clock(o.Now)}
+	if o.MaxOutputs <= 0 {
+		o.MaxOutputs = DefaultMaxOutputs
+	}
+	return &Handler{store: s, engine: engine, targets: targets, log: o.Log, clock: family.Clock(o.Now), maxOutputs: o.MaxOutputs}
 }
 
 // completeTimeout bounds writing the end of a deployment, which outlives a
@@ -123,6 +131,13 @@ func (h *Handler) Run(ctx context.Context, job store.Job) error {
 	case err != nil:
 		return h.complete(ctx, log, job, d, store.OutcomeFailed, err.Error(), provision.Result{})
 	}
+	if err := h.checkOutputs(ctx, d, res.Outputs); err != nil {
+		var over tooManyOutputs
+		if !errors.As(err, &over) {
+			return err
+		}
+		return h.complete(ctx, log, job, d, store.OutcomeFailed, over.Error(), provision.Result{})
+	}
 	p := h.params(job, d, store.OutcomeSucceeded, res.Message, res)
 	p.Connection = run.Connection
 	err = h.commit(ctx, log, d, p)
@@ -137,6 +152,39 @@ func (h *Handler) Run(ctx context.Context, job store.Job) error {
 		return h.complete(ctx, log, job, d, store.OutcomeFailed, gone.Error(), provision.Result{})
 	}
 	return err
+}
+
+// tooManyOutputs is the failure of a run whose outputs, with those its
+// commands notified, are more than a deployment may hold.
+type tooManyOutputs struct{ n, max int }
+
+func (e tooManyOutputs) Error() string {
+	return fmt.Sprintf("The deployment would hold %d outputs (those its commands notified and those of its result); at most %d are allowed.", e.n, e.max)
+}
+
+// checkOutputs returns tooManyOutputs when outs, merged by key with the
+// outputs already recorded for d (a CodeBuild run's commands notify some
+// while it runs, and no notification can add any once its run ended), are
+// more than a deployment may hold.
+func (h *Handler) checkOutputs(ctx context.Context, d store.Deployment, outs []provision.Output) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	recorded, err := h.store.ListOutputs(ctx, d.Region, d.ID)
+	if err != nil {
+		return fmt.Errorf("read the outputs of deployment %s: %w", d.ID, err)
+	}
+	keys := make(map[string]bool, len(recorded)+len(outs))
+	for _, o := range recorded {
+		keys[o.Key] = true
+	}
+	for _, o := range outs {
+		keys[o.Key] = true
+	}
+	if len(keys) > h.maxOutputs {
+		return tooManyOutputs{n: len(keys), max: h.maxOutputs}
+	}
+	return nil
 }
 
 // Abandon implements worker.Handler: a deployment being cancelled ends

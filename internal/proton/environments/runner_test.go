@@ -3,6 +3,7 @@ package environments
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,7 @@ type runnerOptions struct {
 	renderer    render.Renderer
 	target      Store             // the store the environments target reads; the fixture's when nil
 	deployments store.Deployments // the store the handler reads; the fixture's when nil
+	maxOutputs  int               // the handler's limit; its default when 0
 }
 
 // runner returns a runner of deployment jobs with engine, as the server
@@ -115,7 +117,7 @@ func (f *fixture) runner(engine provision.Engine, o runnerOptions) *worker.Runne
 		o.deployments = f.st
 	}
 	h := deployments.NewHandler(o.deployments, engine, map[store.TargetType]deployments.Target{
-		store.TargetEnvironment: NewTarget(o.target, f.tmpl, o.renderer)}, deployments.HandlerOptions{})
+		store.TargetEnvironment: NewTarget(o.target, f.tmpl, o.renderer)}, deployments.HandlerOptions{MaxOutputs: o.maxOutputs})
 	f.running = worker.NewRunner(f.st, map[store.JobKind]worker.Handler{store.JobDeployment: h},
 		worker.RunnerOptions{Owner: "runner", Lease: o.lease, MaxAttempts: o.maxAttempts})
 	return f.running
@@ -527,5 +529,49 @@ func TestAStoreFailureBeforeTheRunLeavesTheDeploymentToALaterAttempt(t *testing.
 	if j, err := f.st.RenewJob(t.Context(), store.JobKey{Region: caller.Region, Kind: store.JobDeployment,
 		ID: f.get(t, "dev").LastAttemptedDeploymentID}, "runner", time.Now().Add(time.Minute)); err != nil || j.Attempts != 1 {
 		t.Fatalf("job after the failed attempt: %+v, %v; want it still leased, to be taken up when the lease runs out", j, err)
+	}
+}
+
+// notifyingEngine records notified outputs of the deployment while it
+// runs, as the commands of a CodeBuild run do, and returns outs as its
+// result.
+type notifyingEngine struct {
+	st       store.Deployments
+	notified []store.Output
+	outs     []provision.Output
+}
+
+func (e notifyingEngine) Name() string { return "notifying" }
+
+func (e notifyingEngine) Run(ctx context.Context, req provision.Request) (provision.Result, error) {
+	if _, err := e.st.RecordOutputs(ctx, store.NotifyOutputsParams{Region: req.Target.Region, ID: req.DeploymentID, Outputs: e.notified,
+		MaxOutputs: 500, Now: time.Now()}); err != nil {
+		return provision.Result{}, err
+	}
+	return provision.Result{Outputs: e.outs}, nil
+}
+
+// TestOutputsNotifiedAndReturnedShareOneLimit: the outputs a run's commands
+// notified and those of its result count together, by key, against the
+// most a deployment may hold; over it, the deployment fails, saying so.
+func TestOutputsNotifiedAndReturnedShareOneLimit(t *testing.T) {
+	for _, max := range []int{3, 4} {
+		t.Run(fmt.Sprint(max), func(t *testing.T) {
+			f := newFixture(t)
+			f.create(t, "dev")
+			engine := notifyingEngine{st: f.st, notified: []store.Output{{Key: "a", Value: "1"}, {Key: "b", Value: "1"}},
+				outs: []provision.Output{{Key: "b", Value: "2"}, {Key: "c", Value: "2"}, {Key: "d", Value: "2"}}}
+			if found, err := f.runner(engine, runnerOptions{maxOutputs: max}).Step(t.Context()); !found || err != nil {
+				t.Fatalf("Step: %v %v", found, err)
+			}
+			e := f.get(t, "dev")
+			want := "The deployment would hold 4 outputs (those its commands notified and those of its result); at most 3 are allowed."
+			if max == 4 {
+				want = ""
+			}
+			if (e.DeploymentStatus == store.DeploySucceeded) != (max == 4) || e.DeploymentStatusMessage != want {
+				t.Fatalf("with at most %d outputs: %s %q", max, e.DeploymentStatus, e.DeploymentStatusMessage)
+			}
+		})
 	}
 }
