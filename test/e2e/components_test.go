@@ -124,19 +124,8 @@ func compServiceTemplate(ctx context.Context, cl *proton.Client, name, key, env 
 		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(env), MajorVersion: aws.String("1")}}}); err != nil {
 		return fmt.Errorf("create a version of %s: %w", name, err)
 	}
-	v := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(name), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := cl.GetServiceTemplateVersion(ctx, v)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		return fmt.Errorf("register %s 1.0: %w", name, err)
-	}
-	_, err := cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: v.TemplateName,
-		MajorVersion: v.MajorVersion, MinorVersion: v.MinorVersion, Status: types.TemplateVersionStatusPublished})
-	return err
+	return publishServiceVersion(ctx, cl, &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(name),
+		MajorVersion: aws.String("1"), MinorVersion: aws.String("0")})
 }
 
 // compCreateService creates a service of template tpl with instances a

@@ -88,16 +88,7 @@ func (w *crashWorker) setupServices(t *testing.T, cl *proton.Client, account str
 		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(crashSvcEnvTemplate), MajorVersion: aws.String("1")}}})
 	must(err)
 	skey := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(crashSvcTemplate), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	must(isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := cl.GetServiceTemplateVersion(ctx, skey)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}))
-	_, err = cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: skey.TemplateName,
-		MajorVersion: skey.MajorVersion, MinorVersion: skey.MinorVersion, Status: types.TemplateVersionStatusPublished})
-	must(err)
+	must(publishServiceVersion(ctx, cl, skey))
 	_, err = cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(account, "pipeline")})
 	must(err)
 	_, err = isoWaitEnv(ctx, cl, crashSvcEnv)

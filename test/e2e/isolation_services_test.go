@@ -61,17 +61,7 @@ func isoBuildServices(ctx context.Context, srv *Server) (*isoFixture, error) {
 		return nil, fmt.Errorf("create Terraform service template version: %w", err)
 	}
 	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(isoTfSvcTpl), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := m.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := m.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := publishServiceVersion(ctx, m, key); err != nil {
 		return nil, err
 	}
 	if _, err := m.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineProvisioningRepository: &types.RepositoryBranchInput{

@@ -113,6 +113,47 @@ func isoWaitVersion(ctx context.Context, get func() (types.TemplateVersionStatus
 	}
 }
 
+// publishServiceVersion waits until the service template version key has
+// registered, then publishes it; a failed registration is an error with
+// its status message.
+func publishServiceVersion(ctx context.Context, cl *proton.Client, key *proton.GetServiceTemplateVersionInput) error {
+	var msg string
+	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
+		got, err := cl.GetServiceTemplateVersion(ctx, key)
+		if err != nil {
+			return "", err
+		}
+		msg = aws.ToString(got.ServiceTemplateVersion.StatusMessage)
+		return got.ServiceTemplateVersion.Status, nil
+	}); err != nil {
+		return fmt.Errorf("service template %s %s.%s: %w: %s", aws.ToString(key.TemplateName), aws.ToString(key.MajorVersion),
+			aws.ToString(key.MinorVersion), err, msg)
+	}
+	_, err := cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
+		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished})
+	return err
+}
+
+// registerServiceTemplate creates service template name with version 1.0
+// from the bundle at key in bucket, compatible with major 1 of the
+// environment templates envs, and publishes it.
+func registerServiceTemplate(ctx context.Context, cl *proton.Client, name, bucket, key string, envs ...string) error {
+	if _, err := cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String(name)}); err != nil {
+		return err
+	}
+	in := &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String(name),
+		Source: &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String(bucket), Key: aws.String(key)}}}
+	for _, e := range envs {
+		in.CompatibleEnvironmentTemplates = append(in.CompatibleEnvironmentTemplates,
+			types.CompatibleEnvironmentTemplateInput{TemplateName: aws.String(e), MajorVersion: aws.String("1")})
+	}
+	if _, err := cl.CreateServiceTemplateVersion(ctx, in); err != nil {
+		return err
+	}
+	return publishServiceVersion(ctx, cl, &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(name),
+		MajorVersion: aws.String("1"), MinorVersion: aws.String("0")})
+}
+
 // isoEnvVersion registers a version of an environment template (major "" for
 // a new major) and publishes it if asked; it returns the version's ARN.
 func isoEnvVersion(ctx context.Context, cl *proton.Client, name, major, key string, publish bool) (string, error) {

@@ -368,27 +368,7 @@ func provService(t *testing.T, w *provWorld, bucket string) {
 	files["instance_infrastructure/cloudformation.yaml"] = provInstanceCFN
 	files["pipeline_infrastructure/cloudformation.yaml"] = provPipelineCFN
 	bundletest.WriteObject(t, w.bundles, "bucket", "websvc.tar.gz", bundletest.Map(t, files))
-	if _, err := w.cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("websvc")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("websvc"),
-		Source:                         &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String("bucket"), Key: aws.String("websvc.tar.gz")}},
-		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String("bucketenv"), MajorVersion: aws.String("1")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("websvc"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := w.cl.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := registerServiceTemplate(ctx, w.cl, "websvc", "bucket", "websvc.tar.gz", "bucketenv"); err != nil {
 		t.Fatal(err)
 	}
 	// The pipeline's role is in the same account, so that the test's

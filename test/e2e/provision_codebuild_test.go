@@ -248,28 +248,7 @@ func cbService(t *testing.T, w *provWorld) {
 		cbNotify("instances", "$("+cbRead(`["service_instances"][0]["name"]`)+")", "branch", "$("+cbRead(`["pipeline"]["inputs"]["branch"]`)+")"),
 		"          - echo bye\n")
 	bundletest.WriteObject(t, w.bundles, "bucket", "cbsvc.tar.gz", bundletest.Map(t, files))
-	if _, err := w.cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("cbsvc")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("cbsvc"),
-		Source:                         &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String("bucket"), Key: aws.String("cbsvc.tar.gz")}},
-		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String("cbreport"), MajorVersion: aws.String("1")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("cbsvc"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := w.cl.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		v, _ := w.cl.GetServiceTemplateVersion(ctx, key)
-		t.Fatalf("%v: %s", err, aws.ToString(v.ServiceTemplateVersion.StatusMessage))
-	}
-	if _, err := w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := registerServiceTemplate(ctx, w.cl, "cbsvc", "bucket", "cbsvc.tar.gz", "cbreport"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineCodebuildRoleArn: connRole(w.account, "pipeline-codebuild")}); err != nil {

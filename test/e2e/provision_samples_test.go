@@ -121,27 +121,7 @@ func (w *provWorld) serviceOnSample(t *testing.T, deployed map[string]map[string
 	files["instance_infrastructure/cloudformation.yaml"] = b.String()
 	files["pipeline_infrastructure/cloudformation.yaml"] = provPipelineCFN
 	bundletest.WriteObject(t, w.bundles, "samples", "onsample.tar.gz", bundletest.Map(t, files))
-	if _, err := w.cl.CreateServiceTemplate(ctx, &proton.CreateServiceTemplateInput{Name: aws.String("onsample")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cl.CreateServiceTemplateVersion(ctx, &proton.CreateServiceTemplateVersionInput{TemplateName: aws.String("onsample"),
-		Source:                         &types.TemplateVersionSourceInputMemberS3{Value: types.S3ObjectSource{Bucket: aws.String("samples"), Key: aws.String("onsample.tar.gz")}},
-		CompatibleEnvironmentTemplates: []types.CompatibleEnvironmentTemplateInput{{TemplateName: aws.String(env), MajorVersion: aws.String("1")}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("onsample"), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := w.cl.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := registerServiceTemplate(ctx, w.cl, "onsample", "samples", "onsample.tar.gz", env); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(w.account, "pipeline")}); err != nil {

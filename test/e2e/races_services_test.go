@@ -53,17 +53,7 @@ func raceService(t *testing.T, e *raceEnv, env, name string) *proton.Client {
 		t.Fatalf("CreateServiceTemplateVersion: %v", err)
 	}
 	key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String(raceSvcTpl), MajorVersion: aws.String("1"), MinorVersion: aws.String("0")}
-	if err := isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-		got, err := c.GetServiceTemplateVersion(ctx, key)
-		if err != nil {
-			return "", err
-		}
-		return got.ServiceTemplateVersion.Status, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-		MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished}); err != nil {
+	if err := publishServiceVersion(ctx, c, key); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(acct, "pipeline")}); err != nil {

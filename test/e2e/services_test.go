@@ -84,16 +84,7 @@ func svcBuild(ctx context.Context, t *testing.T, srv *Server, envs ...string) *s
 		must(err)
 		key := &proton.GetServiceTemplateVersionInput{TemplateName: aws.String("web"), MajorVersion: v.ServiceTemplateVersion.MajorVersion,
 			MinorVersion: v.ServiceTemplateVersion.MinorVersion}
-		must(isoWaitVersion(ctx, func() (types.TemplateVersionStatus, error) {
-			got, err := w.cl.GetServiceTemplateVersion(ctx, key)
-			if err != nil {
-				return "", err
-			}
-			return got.ServiceTemplateVersion.Status, nil
-		}))
-		_, err = w.cl.UpdateServiceTemplateVersion(ctx, &proton.UpdateServiceTemplateVersionInput{TemplateName: key.TemplateName,
-			MajorVersion: key.MajorVersion, MinorVersion: key.MinorVersion, Status: types.TemplateVersionStatusPublished})
-		must(err)
+		must(publishServiceVersion(ctx, w.cl, key))
 	}
 	_, err = w.cl.UpdateAccountSettings(ctx, &proton.UpdateAccountSettingsInput{PipelineServiceRoleArn: connRole(w.account, "pipeline")})
 	must(err)

@@ -176,23 +176,10 @@ func (s *Store) writeComponentRow(ctx context.Context, tx Q, p store.WriteCompon
 		}
 		return nil
 	}
-	if err := s.e.LockScopes(ctx, tx, LockComponentCreate, []string{c.Account, c.Region}); err != nil {
+	if err := admitCreate(ctx, s, tx, LockComponentCreate, "components", c.Account, c.Region, p.Quota, func() (store.Component, error) {
+		return s.getComponent(ctx, tx, c.Account, c.Region, c.Name, "")
+	}, out); err != nil {
 		return err
-	}
-	prior, err := s.getComponent(ctx, tx, c.Account, c.Region, c.Name, "")
-	switch {
-	case err == nil:
-		*out = prior
-		return store.ErrAlreadyExists
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM components WHERE account = ? AND region = ?`, c.Account, c.Region).Scan(&n); err != nil {
-		return s.errorf("count components: %w", err)
-	}
-	if n >= p.Quota {
-		return store.ErrQuotaExceeded
 	}
 	if err := links(); err != nil {
 		return err

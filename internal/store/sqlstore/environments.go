@@ -89,31 +89,15 @@ func (s *Store) GetEnvironment(ctx context.Context, account, region, name string
 }
 
 // CreateEnvironment implements store.Environments. Creates of one (account,
-// region) take turns on its scope lock, taken before anything is read: the
-// quota is a count, and a count is no row to lock. It also settles racing
-// creates of one name.
+// region) take turns on its scope lock (admitCreate).
 func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironmentParams) (store.Environment, error) {
 	e := p.Environment
 	var out store.Environment
 	err := s.e.InTx(ctx, "create environment", func(tx Q) error {
-		if err := s.e.LockScopes(ctx, tx, LockEnvironmentCreate, []string{e.Account, e.Region}); err != nil {
+		if err := admitCreate(ctx, s, tx, LockEnvironmentCreate, "environments", e.Account, e.Region, p.Quota, func() (store.Environment, error) {
+			return s.getEnvironment(ctx, tx, e.Account, e.Region, e.Name, "")
+		}, &out); err != nil {
 			return err
-		}
-		prior, err := s.getEnvironment(ctx, tx, e.Account, e.Region, e.Name, "")
-		switch {
-		case err == nil:
-			out = prior
-			return store.ErrAlreadyExists
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM environments WHERE account = ? AND region = ?`,
-			e.Account, e.Region).Scan(&n); err != nil {
-			return s.errorf("count environments: %w", err)
-		}
-		if n >= p.Quota {
-			return store.ErrQuotaExceeded
 		}
 		if err := s.checkLinks(ctx, tx, e.Account, e.Region, p.Connection, &p.Template); err != nil {
 			return err
@@ -132,6 +116,7 @@ func (s *Store) CreateEnvironment(ctx context.Context, p store.CreateEnvironment
 			e.Account, e.Region, e.Name); err != nil {
 			return s.errorf("create environment %s: clear tombstone: %w", e.Name, err)
 		}
+		var err error
 		out, err = s.getEnvironment(ctx, tx, e.Account, e.Region, e.Name, "")
 		return err
 	})

@@ -372,23 +372,10 @@ func (s *Store) writeServiceRow(ctx context.Context, tx Q, p store.WriteServiceP
 		}
 		return nil
 	}
-	if err := s.e.LockScopes(ctx, tx, LockServiceCreate, []string{v.Account, v.Region}); err != nil {
+	if err := admitCreate(ctx, s, tx, LockServiceCreate, "services", v.Account, v.Region, p.Quota, func() (store.Service, error) {
+		return s.getService(ctx, tx, v.Account, v.Region, v.Name, "")
+	}, out); err != nil {
 		return err
-	}
-	prior, err := s.getService(ctx, tx, v.Account, v.Region, v.Name, "")
-	switch {
-	case err == nil:
-		*out = prior
-		return store.ErrAlreadyExists
-	case !errors.Is(err, store.ErrNotFound):
-		return err
-	}
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM services WHERE account = ? AND region = ?`, v.Account, v.Region).Scan(&n); err != nil {
-		return s.errorf("count services: %w", err)
-	}
-	if n >= p.Quota {
-		return store.ErrQuotaExceeded
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO services (`+serviceColumns+`) VALUES (`+marks(20)+`)`, serviceValues(v)...); err != nil {
 		return s.errorf("create service %s: %w", v.Name, err)

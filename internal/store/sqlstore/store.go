@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -56,6 +58,35 @@ func nullable(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+// admitCreate starts a create of a named resource of one (account,
+// region): it takes the scope's create lock class (the quota is a count,
+// and a count is no row to lock; it also settles racing creates of one
+// name), returns store.ErrAlreadyExists with the stored resource in *out
+// when get finds the name taken, and store.ErrQuotaExceeded when table
+// already holds quota rows of the scope.
+func admitCreate[T any](ctx context.Context, s *Store, tx Q, class LockClass, table, account, region string, quota int,
+	get func() (T, error), out *T) error {
+	if err := s.e.LockScopes(ctx, tx, class, []string{account, region}); err != nil {
+		return err
+	}
+	prior, err := get()
+	switch {
+	case err == nil:
+		*out = prior
+		return store.ErrAlreadyExists
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE account = ? AND region = ?`, account, region).Scan(&n); err != nil {
+		return s.errorf("count %s: %w", table, err)
+	}
+	if n >= quota {
+		return store.ErrQuotaExceeded
+	}
+	return nil
 }
 
 // one returns none when a conditional statement changed no row.
