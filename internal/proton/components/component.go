@@ -93,13 +93,7 @@ func notFound(name string) error { return family.NotFound("Component", name) }
 // load returns the caller's component.
 func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (store.Component, error) {
 	c, err := s.store.GetComponent(ctx, caller.Account, caller.Region, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, notFound(name)
-	}
-	if err != nil {
-		return c, family.Internal("get component", err)
-	}
-	return c, nil
+	return family.Found(c, err, notFound(name), "get component")
 }
 
 // Get returns one of the caller's components.

@@ -2,7 +2,6 @@ package connections
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -78,11 +77,8 @@ func notFound(id string) error {
 // load returns the connection as seen by caller: a non-party gets NotFound.
 func (s *Service) load(ctx context.Context, caller auth.Caller, id string) (store.Connection, error) {
 	c, err := s.store.GetConnection(ctx, caller.Region, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return c, notFound(id)
-	}
-	if err != nil {
-		return c, family.Internal("get connection", err)
+	if c, err = family.Found(c, err, notFound(id), "get connection"); err != nil {
+		return c, err
 	}
 	if caller.Account != c.EnvironmentAccountID && caller.Account != c.ManagementAccountID {
 		return store.Connection{}, notFound(id)

@@ -2,7 +2,6 @@ package environments
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/openproton/openproton/internal/auth"
@@ -104,13 +103,7 @@ func notFound(name string) error { return family.NotFound("Environment", name) }
 // load returns the caller's environment.
 func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (store.Environment, error) {
 	e, err := s.store.GetEnvironment(ctx, caller.Account, caller.Region, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return e, notFound(name)
-	}
-	if err != nil {
-		return e, family.Internal("get environment", err)
-	}
-	return e, nil
+	return family.Found(e, err, notFound(name), "get environment")
 }
 
 // Get returns one of the caller's environments.

@@ -69,6 +69,19 @@ func Internal(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
+// Found maps the result of a store read of one resource: store.ErrNotFound
+// becomes notFound (the family's modelled error), another failure an
+// internal one of op.
+func Found[T any](v T, err error, notFound error, op string) (T, error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return v, notFound
+	case err != nil:
+		return v, Internal(op, err)
+	}
+	return v, nil
+}
+
 // NotFound is the ResourceNotFoundException of a resource that does not
 // exist, or that the caller may not see: noun names its kind
 // ("Environment", "Deployment").

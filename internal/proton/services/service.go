@@ -112,13 +112,7 @@ func instanceNotFound(service, name string) error {
 // load returns the caller's service.
 func (s *Service) load(ctx context.Context, caller auth.Caller, name string) (store.Service, error) {
 	v, err := s.store.GetService(ctx, caller.Account, caller.Region, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return v, notFound(name)
-	}
-	if err != nil {
-		return v, family.Internal("get service", err)
-	}
-	return v, nil
+	return family.Found(v, err, notFound(name), "get service")
 }
 
 // Get returns one of the caller's services.

@@ -122,11 +122,9 @@ func (v version) compatible(name, major string) bool {
 // environment name, and returns it with the instance's provisioning mode.
 func (s *Service) environmentFor(ctx context.Context, caller auth.Caller, v version, instance, name string) (store.Environment, store.ProvisioningMode, error) {
 	e, err := s.store.GetEnvironment(ctx, caller.Account, caller.Region, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return e, "", fault.New(fault.NotFound, "Environment %s of service instance %s was not found.", name, instance)
-	}
-	if err != nil {
-		return e, "", family.Internal("get environment", err)
+	missing := fault.New(fault.NotFound, "Environment %s of service instance %s was not found.", name, instance)
+	if e, err = family.Found(e, err, missing, "get environment"); err != nil {
+		return e, "", err
 	}
 	mode := store.ModeManaged
 	if e.Mode == store.ModeSelfManaged {
