@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"testing"
 	"time"
 
@@ -25,26 +23,12 @@ const (
 	crashComponentCFN  = "Resources: {}\nOutputs:\n  Name:\n    Value: '{{ component.name }}'\n"
 )
 
-// crashComponent is the ledger entry of one component.
-type crashComponent struct {
-	name, arn   string
-	description string            // as last acknowledged (or verified)
-	tags        map[string]string // as last acknowledged (or verified)
-	deleting    bool              // its DeleteComponent was acknowledged
-}
-
 // nextComponent picks the next component write at random among those the
 // ledger allows; a delete needs the component's deployment ended, which it
 // reads first.
 func (w *crashWorker) nextComponent(t *testing.T) (op *crashOp, answered bool) {
 	w.seq++
-	var choices []*crashOp
-	live := 0
-	for _, c := range w.comps {
-		if !c.deleting {
-			live++
-		}
-	}
+	choices, live := w.namedWrites(w.comps, "comp")
 	if live < crashMaxComponents {
 		tags := w.randomTags(w.rng.IntN(3))
 		in := &proton.CreateComponentInput{Name: aws.String(fmt.Sprintf("w%dc%d", w.n, w.seq)), EnvironmentName: aws.String(crashSvcEnv),
@@ -52,22 +36,15 @@ func (w *crashWorker) nextComponent(t *testing.T) (op *crashOp, answered bool) {
 			Tags: crashTagList(tags)}
 		choices = append(choices, &crashOp{kind: "comp-create", compCreate: in, tags: tags}, &crashOp{kind: "comp-create", compCreate: in, tags: tags})
 	}
-	for _, c := range w.comps {
-		if c.deleting {
-			continue
-		}
-		choices = append(choices, &crashOp{kind: "comp-update", comp: c, description: fmt.Sprintf("d%d", w.seq)},
-			&crashOp{kind: "comp-tag", comp: c, tags: w.randomTags(1 + w.rng.IntN(2))}, &crashOp{kind: "comp-delete", comp: c})
-	}
 	op = choices[w.rng.IntN(len(choices))]
 	if op.kind != "comp-delete" {
 		return op, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out, err := w.svcs.cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String(op.comp.name)})
+	out, err := w.svcs.cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String(op.named.name)})
 	if err != nil {
-		return nil, w.readFailed(t, "read component "+op.comp.name, err)
+		return nil, w.readFailed(t, "read component "+op.named.name, err)
 	}
 	if !raceTerminal(out.Component.DeploymentStatus) {
 		return nil, true
@@ -93,15 +70,15 @@ func (w *crashWorker) sendComponent(t *testing.T, op *crashOp) bool {
 		}
 	case "comp-update":
 		var o *proton.UpdateComponentOutput
-		if o, err = cl.UpdateComponent(ctx, &proton.UpdateComponentInput{Name: aws.String(op.comp.name), DeploymentType: types.ComponentDeploymentUpdateTypeNone,
+		if o, err = cl.UpdateComponent(ctx, &proton.UpdateComponentInput{Name: aws.String(op.named.name), DeploymentType: types.ComponentDeploymentUpdateTypeNone,
 			Description: aws.String(op.description)}); err == nil {
 			c = o.Component
 		}
 	case "comp-tag":
-		_, err = cl.TagResource(ctx, &proton.TagResourceInput{ResourceArn: aws.String(op.comp.arn), Tags: crashTagList(op.tags)})
+		_, err = cl.TagResource(ctx, &proton.TagResourceInput{ResourceArn: aws.String(op.named.arn), Tags: crashTagList(op.tags)})
 	case "comp-delete":
 		var o *proton.DeleteComponentOutput
-		if o, err = cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String(op.comp.name)}); err == nil {
+		if o, err = cl.DeleteComponent(ctx, &proton.DeleteComponentInput{Name: aws.String(op.named.name)}); err == nil {
 			c = o.Component
 		}
 	}
@@ -120,22 +97,21 @@ func (w *crashWorker) sendComponent(t *testing.T, op *crashOp) bool {
 			bad()
 			return true
 		}
-		w.comps = append(w.comps, &crashComponent{name: aws.ToString(c.Name), arn: aws.ToString(c.Arn),
-			description: aws.ToString(c.Description), tags: maps.Clone(op.tags)})
+		recordNamed(&w.comps, op, aws.ToString(c.Name), aws.ToString(c.Arn), aws.ToString(c.Description))
 	case "comp-update":
 		if c == nil || aws.ToString(c.Description) != op.description {
 			bad()
 			return true
 		}
-		op.comp.description = op.description
-	case "comp-tag":
-		maps.Copy(op.comp.tags, op.tags)
+		recordNamed(&w.comps, op, "", "", "")
 	case "comp-delete":
 		if c == nil || c.DeploymentStatus != types.DeploymentStatusDeleteInProgress {
 			bad()
 			return true
 		}
-		op.comp.deleting = true
+		recordNamed(&w.comps, op, "", "", "")
+	default:
+		recordNamed(&w.comps, op, "", "", "")
 	}
 	return true
 }
@@ -146,94 +122,32 @@ func (w *crashWorker) sendComponent(t *testing.T, op *crashOp) bool {
 // else exists.
 func (w *crashWorker) verifyComponents(t *testing.T, st *crashStats) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	doubt := func(kind string, c *crashComponent) *crashOp {
-		if d := w.doubt; d != nil && d.kind == kind && (c == nil || d.comp == c) {
-			return d
-		}
-		return nil
-	}
-	settle := st.settled
-	listed := map[string]types.ComponentSummary{}
-	p := proton.NewListComponentsPaginator(w.svcs.cl, &proton.ListComponentsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("worker %d: list components: %v", w.n, err)
-		}
-		for _, c := range page.Components {
-			listed[aws.ToString(c.Name)] = c
-		}
-	}
-	if d := doubt("comp-create", nil); d != nil {
-		name := aws.ToString(d.compCreate.Name)
-		c, made := listed[name]
-		settle(made)
-		if made {
-			w.comps = append(w.comps, &crashComponent{name: name, arn: aws.ToString(c.Arn), description: aws.ToString(d.compCreate.Description),
-				tags: maps.Clone(d.tags)})
-		}
-	}
-	for _, c := range slices.Clone(w.comps) {
-		sum, ok := listed[c.name]
-		del := doubt("comp-delete", c)
-		if !ok {
-			if del != nil {
-				settle(true)
+	w.verifyNamed(t, st, crashNamedFamily{noun: "component", prefix: "comp", fam: famComponents, entries: &w.comps,
+		list: func(ctx context.Context) (map[string]crashSeen, error) {
+			listed := map[string]crashSeen{}
+			p := proton.NewListComponentsPaginator(w.svcs.cl, &proton.ListComponentsInput{})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return nil, err
+				}
+				for _, c := range page.Components {
+					listed[aws.ToString(c.Name)] = crashSeen{arn: aws.ToString(c.Arn), status: string(c.DeploymentStatus),
+						deleting: c.DeploymentStatus == types.DeploymentStatusDeleteInProgress}
+				}
 			}
-			if !c.deleting && del == nil {
-				t.Errorf("worker %d: component %s is gone after the restart, with no delete acknowledged", w.n, c.name)
-				w.lose(famComponents)
+			return listed, nil
+		},
+		created: func(op *crashOp) (string, string) {
+			return aws.ToString(op.compCreate.Name), aws.ToString(op.compCreate.Description)
+		},
+		describe: func(ctx context.Context, name string) (string, error) {
+			out, err := w.svcs.cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String(name)})
+			if err != nil {
+				return "", err
 			}
-			w.comps = slices.DeleteFunc(w.comps, func(x *crashComponent) bool { return x == c })
-			continue
-		}
-		delete(listed, c.name)
-		switch {
-		case del != nil && sum.DeploymentStatus == types.DeploymentStatusDeleteInProgress:
-			settle(true)
-			c.deleting = true
-		case del != nil:
-			settle(false)
-		case c.deleting && sum.DeploymentStatus != types.DeploymentStatusDeleteInProgress:
-			t.Errorf("worker %d: component %s is %s after its delete was acknowledged", w.n, c.name, sum.DeploymentStatus)
-			w.lose(famComponents)
-		}
-		full, err := w.svcs.cl.GetComponent(ctx, &proton.GetComponentInput{Name: aws.String(c.name)})
-		if code, _ := connErr(err); c.deleting && code == "ResourceNotFoundException" {
-			continue // its delete completed during the check; the next check finds it gone
-		}
-		if err != nil {
-			t.Fatalf("worker %d: read component %s: %v", w.n, c.name, err)
-		}
-		got := aws.ToString(full.Component.Description)
-		switch d := doubt("comp-update", c); {
-		case got == c.description:
-			if d != nil && got != d.description {
-				settle(false)
-			}
-		case d != nil && got == d.description:
-			settle(true)
-			c.description = got
-		default:
-			t.Errorf("worker %d: component %s has description %q, acknowledged %q", w.n, c.name, got, c.description)
-			w.lose(famComponents)
-		}
-		tags, err := crashTags(ctx, w.svcs.cl, c.arn)
-		if code, _ := connErr(err); c.deleting && code == "ResourceNotFoundException" {
-			continue
-		}
-		if err != nil {
-			t.Fatalf("worker %d: tags of %s: %v", w.n, c.arn, err)
-		}
-		c.tags = w.compareTags(t, famComponents, c.arn, tags, c.tags, doubt("comp-tag", c), func(*crashOp) bool { return true }, st)
-		st.platformChecked++
-	}
-	for name := range listed {
-		t.Errorf("worker %d: component %s exists, the ledger does not know it", w.n, name)
-		w.lose(famComponents)
-	}
+			return aws.ToString(out.Component.Description), nil
+		}})
 }
 
 // settleComponents waits until no component of the ledger has a

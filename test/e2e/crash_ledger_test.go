@@ -59,9 +59,8 @@ type crashOp struct {
 	envCreate   *proton.CreateEnvironmentInput
 	spec        string // env-update
 	dep         *crashDeployment
-	svc         *crashService // svc- writes (crash_services_test.go)
+	named       *crashNamed // svc- and comp- writes (crash_named_test.go)
 	svcCreate   *proton.CreateServiceInput
-	comp        *crashComponent // comp- writes (crash_components_test.go)
 	compCreate  *proton.CreateComponentInput
 }
 
@@ -77,10 +76,8 @@ func (o *crashOp) String() string {
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.svcCreate.Name), o.tags)
 	case o.kind == "comp-create":
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.compCreate.Name), o.tags)
-	case o.comp != nil:
-		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.comp.name, o.tags, o.description)
-	case o.svc != nil:
-		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.svc.name, o.tags, o.description)
+	case o.named != nil:
+		return fmt.Sprintf("%s %s (tags %v, description %q)", o.kind, o.named.name, o.tags, o.description)
 	case o.kind == "env-create":
 		return fmt.Sprintf("%s %s (tags %v)", o.kind, aws.ToString(o.envCreate.Name), o.tags)
 	case o.dep != nil:
@@ -109,8 +106,8 @@ type crashWorker struct {
 	deleted   []*crashConn // acknowledged or verified deletes
 	templates []*crashTemplate
 	envs      []*crashEnv
-	svcs      crashServices     // the services account's ledger (crash_services_test.go)
-	comps     []*crashComponent // its components, live and being deleted (crash_components_test.go)
+	svcs      crashServices // the services account's ledger (crash_services_test.go)
+	comps     []*crashNamed // its components, live and being deleted (crash_components_test.go)
 	client    func(account string) *proton.Client
 	doubt     *crashOp       // the call the last kill cut off, if any
 	acks      map[string]int // acknowledged writes by kind

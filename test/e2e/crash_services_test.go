@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"testing"
 	"time"
 
@@ -33,15 +31,7 @@ const (
 type crashServices struct {
 	account string
 	cl      *proton.Client
-	live    []*crashService
-}
-
-// crashService is the ledger entry of one service.
-type crashService struct {
-	name, arn   string
-	description string            // as last acknowledged (or verified)
-	tags        map[string]string // as last acknowledged (or verified)
-	deleting    bool              // its DeleteService was acknowledged
+	live    []*crashNamed
 }
 
 // setupServices makes the worker's services account ready, before the
@@ -102,13 +92,7 @@ const crashSvcSpec = "proton: ServiceSpec\npipeline:\n  branch: main\ninstances:
 // ledger allows; a delete needs the service ACTIVE, which it reads first.
 func (w *crashWorker) nextService(t *testing.T) (op *crashOp, answered bool) {
 	w.seq++
-	var choices []*crashOp
-	live := 0
-	for _, s := range w.svcs.live {
-		if !s.deleting {
-			live++
-		}
-	}
+	choices, live := w.namedWrites(w.svcs.live, "svc")
 	if live < crashMaxServices {
 		tags := w.randomTags(w.rng.IntN(3))
 		in := &proton.CreateServiceInput{Name: aws.String(fmt.Sprintf("w%ds%d", w.n, w.seq)), TemplateName: aws.String(crashSvcTemplate),
@@ -117,22 +101,15 @@ func (w *crashWorker) nextService(t *testing.T) (op *crashOp, answered bool) {
 			RepositoryId:            aws.String("crash/service"), BranchName: aws.String("main"), Tags: crashTagList(tags)}
 		choices = append(choices, &crashOp{kind: "svc-create", svcCreate: in, tags: tags}, &crashOp{kind: "svc-create", svcCreate: in, tags: tags})
 	}
-	for _, s := range w.svcs.live {
-		if s.deleting {
-			continue
-		}
-		choices = append(choices, &crashOp{kind: "svc-update", svc: s, description: fmt.Sprintf("d%d", w.seq)},
-			&crashOp{kind: "svc-tag", svc: s, tags: w.randomTags(1 + w.rng.IntN(2))}, &crashOp{kind: "svc-delete", svc: s})
-	}
 	op = choices[w.rng.IntN(len(choices))]
 	if op.kind != "svc-delete" {
 		return op, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	out, err := w.svcs.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String(op.svc.name)})
+	out, err := w.svcs.cl.GetService(ctx, &proton.GetServiceInput{Name: aws.String(op.named.name)})
 	if err != nil {
-		return nil, w.readFailed(t, "read service "+op.svc.name, err)
+		return nil, w.readFailed(t, "read service "+op.named.name, err)
 	}
 	if out.Service.Status != types.ServiceStatusActive {
 		return nil, true
@@ -158,14 +135,14 @@ func (w *crashWorker) sendService(t *testing.T, op *crashOp) bool {
 		}
 	case "svc-update":
 		var o *proton.UpdateServiceOutput
-		if o, err = cl.UpdateService(ctx, &proton.UpdateServiceInput{Name: aws.String(op.svc.name), Description: aws.String(op.description)}); err == nil {
+		if o, err = cl.UpdateService(ctx, &proton.UpdateServiceInput{Name: aws.String(op.named.name), Description: aws.String(op.description)}); err == nil {
 			svc = o.Service
 		}
 	case "svc-tag":
-		_, err = cl.TagResource(ctx, &proton.TagResourceInput{ResourceArn: aws.String(op.svc.arn), Tags: crashTagList(op.tags)})
+		_, err = cl.TagResource(ctx, &proton.TagResourceInput{ResourceArn: aws.String(op.named.arn), Tags: crashTagList(op.tags)})
 	case "svc-delete":
 		var o *proton.DeleteServiceOutput
-		if o, err = cl.DeleteService(ctx, &proton.DeleteServiceInput{Name: aws.String(op.svc.name)}); err == nil {
+		if o, err = cl.DeleteService(ctx, &proton.DeleteServiceInput{Name: aws.String(op.named.name)}); err == nil {
 			svc = o.Service
 		}
 	}
@@ -184,22 +161,21 @@ func (w *crashWorker) sendService(t *testing.T, op *crashOp) bool {
 			bad()
 			return true
 		}
-		w.svcs.live = append(w.svcs.live, &crashService{name: aws.ToString(svc.Name), arn: aws.ToString(svc.Arn),
-			description: aws.ToString(svc.Description), tags: maps.Clone(op.tags)})
+		recordNamed(&w.svcs.live, op, aws.ToString(svc.Name), aws.ToString(svc.Arn), aws.ToString(svc.Description))
 	case "svc-update":
 		if svc == nil || aws.ToString(svc.Description) != op.description {
 			bad()
 			return true
 		}
-		op.svc.description = op.description
-	case "svc-tag":
-		maps.Copy(op.svc.tags, op.tags)
+		recordNamed(&w.svcs.live, op, "", "", "")
 	case "svc-delete":
 		if svc == nil || svc.Status != types.ServiceStatusDeleteInProgress {
 			bad()
 			return true
 		}
-		op.svc.deleting = true
+		recordNamed(&w.svcs.live, op, "", "", "")
+	default:
+		recordNamed(&w.svcs.live, op, "", "", "")
 	}
 	return true
 }
@@ -210,87 +186,25 @@ func (w *crashWorker) sendService(t *testing.T, op *crashOp) bool {
 // else exists. It runs before verify, which settles the write in doubt.
 func (w *crashWorker) verifyServices(t *testing.T, st *crashStats) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	doubt := func(kind string, s *crashService) *crashOp {
-		if d := w.doubt; d != nil && d.kind == kind && (s == nil || d.svc == s) {
-			return d
-		}
-		return nil
-	}
-	settle := st.settled
-	listed := map[string]types.ServiceSummary{}
-	p := proton.NewListServicesPaginator(w.svcs.cl, &proton.ListServicesInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("worker %d: list services: %v", w.n, err)
-		}
-		for _, s := range page.Services {
-			listed[aws.ToString(s.Name)] = s
-		}
-	}
-	if d := doubt("svc-create", nil); d != nil {
-		name := aws.ToString(d.svcCreate.Name)
-		s, made := listed[name]
-		settle(made)
-		if made {
-			w.svcs.live = append(w.svcs.live, &crashService{name: name, arn: aws.ToString(s.Arn), description: aws.ToString(d.svcCreate.Description),
-				tags: maps.Clone(d.tags)})
-		}
-	}
-	for _, s := range slices.Clone(w.svcs.live) {
-		sum, ok := listed[s.name]
-		del := doubt("svc-delete", s)
-		if !ok {
-			if del != nil {
-				settle(true)
+	w.verifyNamed(t, st, crashNamedFamily{noun: "service", prefix: "svc", fam: famServices, entries: &w.svcs.live,
+		list: func(ctx context.Context) (map[string]crashSeen, error) {
+			listed := map[string]crashSeen{}
+			p := proton.NewListServicesPaginator(w.svcs.cl, &proton.ListServicesInput{})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return nil, err
+				}
+				for _, s := range page.Services {
+					listed[aws.ToString(s.Name)] = crashSeen{arn: aws.ToString(s.Arn), status: string(s.Status),
+						deleting: s.Status == types.ServiceStatusDeleteInProgress, description: aws.String(aws.ToString(s.Description))}
+				}
 			}
-			if !s.deleting && del == nil {
-				t.Errorf("worker %d: service %s is gone after the restart, with no delete acknowledged", w.n, s.name)
-				w.lose(famServices)
-			}
-			w.svcs.live = slices.DeleteFunc(w.svcs.live, func(x *crashService) bool { return x == s })
-			continue
-		}
-		delete(listed, s.name)
-		switch {
-		case del != nil && sum.Status == types.ServiceStatusDeleteInProgress:
-			settle(true)
-			s.deleting = true
-		case del != nil:
-			settle(false)
-		case s.deleting && sum.Status != types.ServiceStatusDeleteInProgress:
-			t.Errorf("worker %d: service %s is %s after its delete was acknowledged", w.n, s.name, sum.Status)
-			w.lose(famServices)
-		}
-		got := aws.ToString(sum.Description)
-		switch d := doubt("svc-update", s); {
-		case got == s.description:
-			if d != nil && got != d.description {
-				settle(false)
-			}
-		case d != nil && got == d.description:
-			settle(true)
-			s.description = got
-		default:
-			t.Errorf("worker %d: service %s has description %q, acknowledged %q", w.n, s.name, got, s.description)
-			w.lose(famServices)
-		}
-		tags, err := crashTags(ctx, w.svcs.cl, s.arn)
-		if code, _ := connErr(err); s.deleting && code == "ResourceNotFoundException" {
-			continue // its delete completed during the check; the next check finds it gone
-		}
-		if err != nil {
-			t.Fatalf("worker %d: tags of %s: %v", w.n, s.arn, err)
-		}
-		s.tags = w.compareTags(t, famServices, s.arn, tags, s.tags, doubt("svc-tag", s), func(*crashOp) bool { return true }, st)
-		st.platformChecked++
-	}
-	for name := range listed {
-		t.Errorf("worker %d: service %s exists, the ledger does not know it", w.n, name)
-		w.lose(famServices)
-	}
+			return listed, nil
+		},
+		created: func(op *crashOp) (string, string) {
+			return aws.ToString(op.svcCreate.Name), aws.ToString(op.svcCreate.Description)
+		}})
 }
 
 // settleServices waits until no service of the ledger has a change in
